@@ -1,0 +1,152 @@
+/**
+ * Backend selection: native TensorFlow (`@tensorflow/tfjs-node`) when it is installed,
+ * otherwise WebAssembly (`@tensorflow/tfjs-backend-wasm`), otherwise the pure-JavaScript
+ * `cpu` backend. The environment variable `ATTENTION_POOLING_BACKEND` forces one.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import * as util from "node:util";
+
+import { fail } from "./errors";
+
+/** The backends `lib` knows, best first. */
+export const BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
+/** A backend name: `"tensorflow"` (tfjs-node), `"wasm"` or `"cpu"`. */
+export type BackendName = (typeof BACKENDS)[number];
+
+/** The environment variable that forces a backend. */
+export const BACKEND_ENV = "ATTENTION_POOLING_BACKEND";
+
+/** What {@link initBackend} chose and why. */
+export interface BackendInfo {
+  /** The backend now active in TensorFlow.js. */
+  readonly name: BackendName;
+  /** One line saying why, e.g. `"tfjs-node is not installed"`. */
+  readonly reason: string;
+}
+
+/** Options for {@link initBackend}. */
+export interface InitBackendOptions {
+  /** Force a backend; defaults to `process.env.ATTENTION_POOLING_BACKEND`, then the best available. */
+  readonly backend?: BackendName;
+  /** Don't print the one-line report. Default `false`. */
+  readonly quiet?: boolean;
+}
+
+let chosen: Promise<BackendInfo> | undefined;
+let reported = false;
+
+/**
+ * Chooses and initialises the TensorFlow.js backend, once per process, and reports the
+ * choice in one line on stdout. Call it (and await it) before any other `lib` function.
+ * Later calls return the first call's answer.
+ *
+ * @example
+ * ```ts
+ * const { name } = await initBackend(); // "attention-pooling: backend wasm (tfjs-node is not installed)"
+ * ```
+ */
+export function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  if (chosen === undefined) {
+    chosen = choose(options.backend ?? readEnv());
+    chosen.catch(() => {
+      chosen = undefined;
+    });
+  }
+  return chosen.then((info) => {
+    if (!reported && !options.quiet) {
+      reported = true;
+      console.log(`attention-pooling: backend ${info.name} (${info.reason})`);
+    }
+    return info;
+  });
+}
+
+/** The name of the backend TensorFlow.js is using now. */
+export function currentBackend(): string {
+  return tf.getBackend();
+}
+
+function readEnv(): BackendName | undefined {
+  const raw = process.env[BACKEND_ENV];
+  if (raw === undefined || raw.trim() === "") return undefined;
+  const name = raw.trim().toLowerCase();
+  if (!(BACKENDS as readonly string[]).includes(name)) {
+    fail("initBackend", `${BACKEND_ENV} must be one of ${BACKENDS.join(", ")}, got ${JSON.stringify(raw)}`);
+  }
+  return name as BackendName;
+}
+
+async function choose(forced: BackendName | undefined): Promise<BackendInfo> {
+  if (forced !== undefined && !(BACKENDS as readonly string[]).includes(forced)) {
+    fail("initBackend", `backend must be one of ${BACKENDS.join(", ")}, got ${JSON.stringify(forced)}`);
+  }
+  const order: BackendName[] = forced ? [forced] : [...BACKENDS];
+  const skipped: string[] = [];
+  for (const name of order) {
+    const problem = await tryBackend(name);
+    if (problem === undefined) {
+      const reason = forced
+        ? `forced by ${BACKEND_ENV} or options`
+        : skipped.length === 0
+          ? "best available"
+          : skipped.join("; ");
+      return { name, reason };
+    }
+    if (forced) fail("initBackend", `backend ${JSON.stringify(name)} is unavailable: ${problem}`);
+    skipped.push(problem);
+  }
+  // `cpu` is registered by the import above, so the loop always returns.
+  return fail("initBackend", `no TensorFlow.js backend could start: ${skipped.join("; ")}`);
+}
+
+/** Returns `undefined` when `name` is now the active backend, or why it is not. */
+async function tryBackend(name: BackendName): Promise<string | undefined> {
+  try {
+    if (name === "tensorflow") {
+      const problem = loadTfjsNode();
+      if (problem !== undefined) return problem;
+    } else if (name === "wasm") {
+      require("@tensorflow/tfjs-backend-wasm");
+    }
+    const ok = await tf.setBackend(name);
+    if (!ok) return `${name} backend failed to initialise`;
+    await tf.ready();
+    if (name === "cpu") quietCpuBanner();
+    return undefined;
+  } catch (err) {
+    return `${name} backend failed: ${(err as Error).message.split("\n")[0]}`;
+  }
+}
+
+/**
+ * Loads tfjs-node. Node 23 removed `util.isNullOrUndefined` and `util.isArray`, which
+ * tfjs-node 4.22 still calls; restore them (only when missing) before loading it.
+ */
+function loadTfjsNode(): string | undefined {
+  try {
+    require.resolve("@tensorflow/tfjs-node");
+  } catch {
+    return "tfjs-node is not installed";
+  }
+  const legacy = util as unknown as Record<string, unknown>;
+  if (typeof legacy.isNullOrUndefined !== "function") {
+    legacy.isNullOrUndefined = (v: unknown) => v === null || v === undefined;
+  }
+  if (typeof legacy.isArray !== "function") legacy.isArray = Array.isArray;
+  try {
+    require("@tensorflow/tfjs-node");
+  } catch (err) {
+    return `tfjs-node is installed but did not load (${(err as Error).message.split("\n")[0]})`;
+  }
+  if (tf.findBackendFactory("tensorflow") === null) {
+    return "tfjs-node loaded a different copy of tfjs-core; align @tensorflow versions";
+  }
+  return undefined;
+}
+
+/** The cpu backend prints an "install tfjs-node" banner on first use; the choice is already reported. */
+function quietCpuBanner(): void {
+  const backend = tf.findBackend("cpu") as unknown as { firstUse?: boolean } | null;
+  if (backend && "firstUse" in backend) backend.firstUse = false;
+}

@@ -1,0 +1,250 @@
+/**
+ * Similarity kernels. Every kernel is radial: k(u) depends only on r = ‖u‖, where
+ * u = (query − key) / σ is the difference scaled per dimension. So k_σ(d) = k(d / σ).
+ *
+ * The table {@link KERNELS} is the single list of kernel names. The first four are the
+ * tutorial's, with its definitions (no normalising constants). Note the tutorial's
+ * "Epanechikov" (sic) is max(0, 1 − |x|): that is the triangular kernel. It is kept under the
+ * tutorial's spelling for fidelity and also exported as `triangular`; the real Epanechnikov
+ * kernel ¾(1 − x²)₊ is `epanechnikov`.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+import { describe, fail } from "./errors";
+import { checkSigma, toFloatTensor, type TensorInput } from "./validate";
+
+/** A radial similarity kernel. */
+export interface Kernel {
+  /** Its name in {@link KERNELS}, e.g. `"gaussian"`. */
+  readonly name: string;
+  /** The profile k(r) as a formula, for legends and docs. */
+  readonly formula: string;
+  /** Radius of the support in scaled units: 1 for compact kernels, `Infinity` otherwise. */
+  readonly support: number;
+  /** k(r) at one point, in float64. Used for normalising constants and documentation. */
+  readonly profile: (r: number) => number;
+  /** k elementwise from the squared scaled distance r², as a tensor. */
+  readonly value: (r2: tf.Tensor) => tf.Tensor;
+  /**
+   * log k elementwise from r², with −∞ outside the support. Its gradient is finite
+   * everywhere (masked entries get zero gradient), so it can be differentiated in σ.
+   */
+  readonly logValue: (r2: tf.Tensor) => tf.Tensor;
+}
+
+const NEG_INF = Number.NEGATIVE_INFINITY;
+
+/** log(x) where x > 0, −∞ elsewhere, with a zero (not NaN) gradient on the masked part. */
+function maskedLog(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const positive = tf.greater(x, 0);
+    const safe = tf.where(positive, x, tf.onesLike(x));
+    return tf.where(positive, tf.log(safe), tf.fill(x.shape, NEG_INF));
+  });
+}
+
+/** √(r²) with a finite gradient at 0. */
+function radius(r2: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const positive = tf.greater(r2, 0);
+    return tf.where(positive, tf.sqrt(tf.where(positive, r2, tf.onesLike(r2))), tf.zerosLike(r2));
+  });
+}
+
+function inside(r2: tf.Tensor): tf.Tensor {
+  return tf.less(r2, 1);
+}
+
+const gaussian: Kernel = {
+  name: "gaussian",
+  formula: "exp(−r²/2)",
+  support: Infinity,
+  profile: (r) => Math.exp((-r * r) / 2),
+  value: (r2) => tf.tidy(() => tf.exp(tf.mul(r2, -0.5))),
+  logValue: (r2) => tf.mul(r2, -0.5),
+};
+
+const boxcar: Kernel = {
+  name: "boxcar",
+  formula: "1 if r < 1, else 0",
+  support: 1,
+  profile: (r) => (Math.abs(r) < 1 ? 1 : 0),
+  value: (r2) => tf.tidy(() => tf.cast(inside(r2), "float32")),
+  logValue: (r2) => tf.tidy(() => tf.where(inside(r2), tf.zerosLike(r2), tf.fill(r2.shape, NEG_INF))),
+};
+
+const constant: Kernel = {
+  name: "constant",
+  formula: "1",
+  support: Infinity,
+  profile: () => 1,
+  value: (r2) => tf.onesLike(r2),
+  logValue: (r2) => tf.zerosLike(r2),
+};
+
+const triangularValue = (r2: tf.Tensor): tf.Tensor => tf.tidy(() => tf.relu(tf.sub(1, radius(r2))));
+
+const triangular: Kernel = {
+  name: "triangular",
+  formula: "max(0, 1 − r)",
+  support: 1,
+  profile: (r) => Math.max(0, 1 - Math.abs(r)),
+  value: triangularValue,
+  logValue: (r2) => tf.tidy(() => maskedLog(tf.sub(1, radius(r2)))),
+};
+
+/** The tutorial's "Epanechikov" (sic): the triangular kernel under the tutorial's name. */
+const epanechikov: Kernel = { ...triangular, name: "epanechikov" };
+
+const epanechnikov: Kernel = {
+  name: "epanechnikov",
+  formula: "¾ (1 − r²)₊",
+  support: 1,
+  profile: (r) => 0.75 * Math.max(0, 1 - r * r),
+  value: (r2) => tf.tidy(() => tf.mul(0.75, tf.relu(tf.sub(1, r2)))),
+  logValue: (r2) => tf.tidy(() => tf.add(Math.log(0.75), maskedLog(tf.sub(1, r2)))),
+};
+
+const biweight: Kernel = {
+  name: "biweight",
+  formula: "(15/16) (1 − r²)₊²",
+  support: 1,
+  profile: (r) => (15 / 16) * Math.max(0, 1 - r * r) ** 2,
+  value: (r2) => tf.tidy(() => tf.mul(15 / 16, tf.square(tf.relu(tf.sub(1, r2))))),
+  logValue: (r2) => tf.tidy(() => tf.add(Math.log(15 / 16), tf.mul(2, maskedLog(tf.sub(1, r2))))),
+};
+
+const tricube: Kernel = {
+  name: "tricube",
+  formula: "(70/81) (1 − r³)₊³",
+  support: 1,
+  profile: (r) => (70 / 81) * Math.max(0, 1 - Math.abs(r) ** 3) ** 3,
+  value: (r2) => tf.tidy(() => tf.mul(70 / 81, tf.pow(tf.relu(tf.sub(1, tf.pow(radius(r2), 3))), 3))),
+  logValue: (r2) =>
+    tf.tidy(() => tf.add(Math.log(70 / 81), tf.mul(3, maskedLog(tf.sub(1, tf.pow(radius(r2), 3)))))),
+};
+
+const cosine: Kernel = {
+  name: "cosine",
+  formula: "(π/4) cos(πr/2) for r < 1",
+  support: 1,
+  profile: (r) => (Math.abs(r) < 1 ? (Math.PI / 4) * Math.cos((Math.PI * r) / 2) : 0),
+  value: (r2) =>
+    tf.tidy(() =>
+      tf.where(inside(r2), tf.mul(Math.PI / 4, tf.cos(tf.mul(Math.PI / 2, radius(r2)))), tf.zerosLike(r2)),
+    ),
+  logValue: (r2) =>
+    tf.tidy(() => {
+      const cos = tf.cos(tf.mul(Math.PI / 2, radius(r2)));
+      return tf.where(inside(r2), tf.add(Math.log(Math.PI / 4), maskedLog(cos)), tf.fill(r2.shape, NEG_INF));
+    }),
+};
+
+/** Every kernel by name: the one table of valid kernel names. */
+export const KERNELS = {
+  gaussian,
+  boxcar,
+  constant,
+  epanechikov,
+  triangular,
+  epanechnikov,
+  biweight,
+  tricube,
+  cosine,
+} as const satisfies Record<string, Kernel>;
+
+/** A kernel name from {@link KERNELS}. */
+export type KernelName = keyof typeof KERNELS;
+
+/** All kernel names, in table order. */
+export const KERNEL_NAMES = Object.keys(KERNELS) as KernelName[];
+
+/** The tutorial's four kernels, in its order, under its names. */
+export const TUTORIAL_KERNELS = [
+  "gaussian",
+  "boxcar",
+  "constant",
+  "epanechikov",
+] as const satisfies readonly KernelName[];
+
+/** Looks a kernel up by name (or passes a {@link Kernel} through), with a clear error for unknown names. */
+export function resolveKernel(fn: string, kernel: unknown): Kernel {
+  if (typeof kernel === "string") {
+    if (Object.prototype.hasOwnProperty.call(KERNELS, kernel)) return KERNELS[kernel as KernelName];
+    return fail(fn, `unknown kernel ${JSON.stringify(kernel)}; expected one of ${KERNEL_NAMES.join(", ")}`);
+  }
+  if (
+    typeof kernel === "object" &&
+    kernel !== null &&
+    typeof (kernel as Kernel).logValue === "function" &&
+    typeof (kernel as Kernel).value === "function"
+  ) {
+    return kernel as Kernel;
+  }
+  return fail(
+    fn,
+    `kernel must be a kernel name (${KERNEL_NAMES.join(", ")}) or a Kernel, got ${describe(kernel)}`,
+  );
+}
+
+/**
+ * Evaluates k_σ(x) = k(x / σ) elementwise, e.g. to plot a kernel's shape.
+ *
+ * @param kernel a name from {@link KERNELS} or a {@link Kernel}.
+ * @param x any shape; each entry is a one-dimensional offset.
+ * @param sigma the width σ > 0. Default 1.
+ * @returns a float32 tensor of the shape of `x`.
+ *
+ * @example
+ * ```ts
+ * evaluateKernel("epanechikov", [-1, -0.5, 0, 0.5, 1]).print(); // [0, 0.5, 1, 0.5, 0]
+ * ```
+ */
+export function evaluateKernel(kernel: KernelName | Kernel, x: TensorInput, sigma: number = 1): tf.Tensor {
+  const fn = "evaluateKernel";
+  const k = resolveKernel(fn, kernel);
+  const [s] = checkSigma(fn, sigma, 1);
+  const input = toFloatTensor(fn, "x", x);
+  try {
+    return tf.tidy(() => k.value(tf.square(tf.div(input, s as number))));
+  } finally {
+    input.dispose();
+  }
+}
+
+/** Γ(d/2) for a positive integer d, exactly from Γ(1/2) = √π and Γ(1) = 1. */
+function gammaHalf(d: number): number {
+  let g = d % 2 === 0 ? 1 : Math.sqrt(Math.PI);
+  for (let x = d % 2 === 0 ? 1 : 0.5; x < d / 2; x += 1) g *= x;
+  return g;
+}
+
+/**
+ * log of the constant c that makes c·k(‖u‖) integrate to 1 over ℝ^d (unit width).
+ * Gaussian: c = (2π)^(−d/2). Compact kernels: 1 / (|S^(d−1)| ∫₀¹ k(r) r^(d−1) dr), by Simpson's rule
+ * in float64. The constant kernel has no such constant.
+ */
+export function logNormalizer(kernel: KernelName | Kernel, dims: number): number {
+  const fn = "logNormalizer";
+  const k = resolveKernel(fn, kernel);
+  if (!Number.isInteger(dims) || dims < 1) fail(fn, `dims must be a positive integer, got ${describe(dims)}`);
+  if (k.name === "gaussian") return (-dims / 2) * Math.log(2 * Math.PI);
+  if (!Number.isFinite(k.support)) {
+    return fail(
+      fn,
+      `kernel ${JSON.stringify(k.name)} does not integrate to a finite value, so it has no density`,
+    );
+  }
+  const steps = 20000;
+  const h = k.support / steps;
+  let sum = 0;
+  for (let i = 0; i <= steps; i++) {
+    // Sample just inside the support at the right end: boxcar is 1 on [0, 1).
+    const r = i === steps ? k.support * (1 - 1e-12) : i * h;
+    const w = i === 0 || i === steps ? 1 : i % 2 === 1 ? 4 : 2;
+    sum += w * k.profile(r) * r ** (dims - 1);
+  }
+  const radial = (sum * h) / 3;
+  const sphere = (2 * Math.PI ** (dims / 2)) / gammaHalf(dims);
+  return -Math.log(sphere * radial);
+}

@@ -1,0 +1,304 @@
+/**
+ * Nadaraya-Watson kernel regression, read as attention pooling:
+ *
+ *   f(q) = Σ_i α(q, k_i) v_i,   α(q, k_i) = K_σ(q − k_i) / Σ_j K_σ(q − k_j).
+ *
+ * Orientation, used everywhere in this project: the attention-weight matrix has shape
+ * `[nQueries, nKeys]`. Row i holds the weights of query i over all keys and sums to 1, as in
+ * softmax(QKᵀ) attention. (Heatmaps draw it with the key index on the y axis, as the
+ * tutorial does; see `figures`.)
+ *
+ * Normalisation is done in log space: α = softmax(log K), so a narrow Gaussian far from every
+ * key gives the nearest-key answer instead of 0/0.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+import { scaledSquaredDistances } from "./distance";
+import { fail } from "./errors";
+import { resolveKernel, type Kernel, type KernelName } from "./kernels";
+import {
+  checkChoice,
+  checkPositiveInt,
+  checkSigma,
+  toPoints,
+  toValues,
+  type Sigma,
+  type TensorInput,
+} from "./validate";
+
+/**
+ * What to do with a query that has no key inside a compact kernel's support, where the estimate
+ * is 0/0 and undefined:
+ * - `"throw"` (default): throw an error naming how many queries and the first one;
+ * - `"nan"`: predict NaN for that query (and give it a NaN row of weights);
+ * - `"nearest"`: give all its weight to the nearest key (in scaled distance; the first on ties).
+ *
+ * Kernels with unbounded support never have empty queries: if every kernel value of a query
+ * underflows (σ so small that (distance/σ)² overflows float32), the limit of the estimate as σ → 0,
+ * the nearest key, is used.
+ */
+export type OnEmpty = "throw" | "nan" | "nearest";
+
+/** The valid {@link OnEmpty} policies. */
+export const ON_EMPTY: readonly OnEmpty[] = ["throw", "nan", "nearest"];
+
+/** Options for {@link nadarayaWatson}. */
+export interface NadarayaWatsonOptions {
+  /** Kernel width σ > 0: one number or one per input dimension. Default 1. */
+  readonly sigma?: Sigma;
+  /** Also return the `[nQueries, nKeys]` attention weights (evaluates all queries at once). Default `false`. */
+  readonly returnWeights?: boolean;
+  /** Policy for queries with no key in a compact kernel's support. Default `"throw"`. */
+  readonly onEmpty?: OnEmpty;
+  /**
+   * Queries evaluated per chunk when weights are not requested, bounding peak memory to about
+   * `chunkSize × nKeys` floats per temporary. Default: as many as fit in 2²² pairs.
+   */
+  readonly chunkSize?: number;
+}
+
+/** The result of {@link nadarayaWatson}. The caller disposes of its tensors. */
+export interface NadarayaWatsonResult {
+  /** Predictions: `[nQueries]` for values `[nKeys]`, `[nQueries, k]` for values `[nKeys, k]`. */
+  readonly predictions: tf.Tensor;
+  /** Attention weights `[nQueries, nKeys]`, rows summing to 1; present when `returnWeights` is set. */
+  readonly weights?: tf.Tensor2D;
+}
+
+/** Pairs per chunk in the chunked path (2²² float32 values = 16 MiB per temporary). */
+export const DEFAULT_CHUNK_PAIRS = 1 << 22;
+
+/** The largest weight matrix returned whole (2²⁷ float32 values = 512 MiB). */
+export const MAX_WEIGHT_PAIRS = 1 << 27;
+
+/**
+ * log-kernel scores `[m, n]` between queries `[m, d]` and keys `[n, d]`: log K((q − k)/σ),
+ * −∞ outside a compact support. Differentiable in `sigma` (a scalar or `[d]` tensor).
+ * No validation: for use inside `lib`, after the public door.
+ */
+export function kernelLogits(
+  queries: tf.Tensor2D,
+  keys: tf.Tensor2D,
+  sigma: tf.Tensor,
+  kernel: Kernel,
+  centre?: tf.Tensor,
+): tf.Tensor2D {
+  return tf.tidy(() => kernel.logValue(scaledSquaredDistances(queries, keys, sigma, centre)) as tf.Tensor2D);
+}
+
+interface Prepared {
+  readonly keys: tf.Tensor2D;
+  readonly values: tf.Tensor2D;
+  readonly queries: tf.Tensor2D;
+  readonly sigma: tf.Tensor;
+  readonly centre: tf.Tensor;
+  readonly vector: boolean;
+  readonly kernel: Kernel;
+  readonly onEmpty: OnEmpty;
+}
+
+/**
+ * Nadaraya-Watson regression (attention pooling) of `values` attached to `keys`, at `queries`.
+ *
+ * Shapes: keys `[n]` or `[n, d]`; values `[n]` or `[n, k]` (one-hot values give class
+ * probabilities); queries `[m]` or `[m, d]`. In d dimensions the kernel is radial in the
+ * Euclidean distance after scaling each dimension by its σ.
+ *
+ * @param keys training inputs x_i (tensor, array or typed array).
+ * @param values training targets y_i.
+ * @param queries where to predict.
+ * @param kernel a name from `KERNELS` or a `Kernel`. Default `"gaussian"`.
+ * @param options see {@link NadarayaWatsonOptions}.
+ * @returns predictions, and the `[nQueries, nKeys]` weights when `returnWeights` is set.
+ *
+ * @example
+ * ```ts
+ * await initBackend();
+ * const { predictions } = nadarayaWatson([0, 1, 2], [0, 10, 20], [0.5, 1.5], "gaussian", { sigma: 0.5 });
+ * predictions.print(); // [5, 15]
+ * predictions.dispose();
+ * ```
+ */
+export function nadarayaWatson(
+  keys: TensorInput,
+  values: TensorInput,
+  queries: TensorInput,
+  kernel: KernelName | Kernel = "gaussian",
+  options: NadarayaWatsonOptions = {},
+): NadarayaWatsonResult {
+  const fn = "nadarayaWatson";
+  const prepared = prepare(fn, keys, values, queries, kernel, options);
+  try {
+    const n = prepared.keys.shape[0];
+    const m = prepared.queries.shape[0];
+    if (options.returnWeights) {
+      if (m * n > MAX_WEIGHT_PAIRS) {
+        fail(
+          fn,
+          `returnWeights would allocate a ${m} × ${n} matrix (more than ${MAX_WEIGHT_PAIRS} entries); ` +
+            `omit returnWeights to evaluate in chunks`,
+        );
+      }
+      const { predictions, weights } = poolChunk(fn, prepared, prepared.queries, 0, true);
+      return { predictions: finish(prepared, predictions), weights: weights as tf.Tensor2D };
+    }
+    const chunk =
+      options.chunkSize !== undefined
+        ? checkPositiveInt(fn, "options.chunkSize", options.chunkSize)
+        : Math.max(1, Math.floor(DEFAULT_CHUNK_PAIRS / n));
+    if (chunk >= m) {
+      const { predictions } = poolChunk(fn, prepared, prepared.queries, 0, false);
+      return { predictions: finish(prepared, predictions) };
+    }
+    const parts: tf.Tensor[] = [];
+    try {
+      for (let start = 0; start < m; start += chunk) {
+        const size = Math.min(chunk, m - start);
+        const q = tf.slice(prepared.queries, [start, 0], [size, -1]);
+        try {
+          parts.push(poolChunk(fn, prepared, q, start, false).predictions);
+        } finally {
+          q.dispose();
+        }
+      }
+      const all = tf.concat(parts, 0);
+      return { predictions: finish(prepared, all) };
+    } finally {
+      tf.dispose(parts);
+    }
+  } finally {
+    dispose(prepared);
+  }
+}
+
+/**
+ * The `[nQueries, nKeys]` attention weights alone: row i is query i's distribution over keys.
+ * Same arguments and rules as {@link nadarayaWatson}, without values.
+ */
+export function attentionWeights(
+  keys: TensorInput,
+  queries: TensorInput,
+  kernel: KernelName | Kernel = "gaussian",
+  options: Omit<NadarayaWatsonOptions, "returnWeights" | "chunkSize"> = {},
+): tf.Tensor2D {
+  const fn = "attentionWeights";
+  const prepared = prepare(fn, keys, undefined, queries, kernel, options);
+  try {
+    const { predictions, weights } = poolChunk(fn, prepared, prepared.queries, 0, true);
+    predictions.dispose();
+    return weights as tf.Tensor2D;
+  } finally {
+    dispose(prepared);
+  }
+}
+
+function prepare(
+  fn: string,
+  keysIn: unknown,
+  valuesIn: unknown,
+  queriesIn: unknown,
+  kernelIn: unknown,
+  options: Omit<NadarayaWatsonOptions, "chunkSize" | "returnWeights">,
+): Prepared {
+  if (typeof options !== "object" || options === null)
+    fail(fn, `options must be an object, got ${typeof options}`);
+  const kernel = resolveKernel(fn, kernelIn);
+  const onEmpty = checkChoice(fn, "options.onEmpty", options.onEmpty ?? "throw", ON_EMPTY);
+  const keys = toPoints(fn, "keys", keysIn);
+  const owned: tf.Tensor[] = [keys];
+  try {
+    // attentionWeights has no values: pool zeros, one column.
+    const { values, vector } =
+      valuesIn === undefined
+        ? { values: tf.zeros([keys.shape[0], 1]) as tf.Tensor2D, vector: true }
+        : toValues(fn, "values", valuesIn);
+    owned.push(values);
+    if (values.shape[0] !== keys.shape[0]) {
+      fail(fn, `keys and values must have the same length, got ${keys.shape[0]} and ${values.shape[0]}`);
+    }
+    const queries = toPoints(fn, "queries", queriesIn);
+    owned.push(queries);
+    if (queries.shape[1] !== keys.shape[1]) {
+      fail(fn, `keys and queries must have the same dimension, got ${keys.shape[1]} and ${queries.shape[1]}`);
+    }
+    const widths = checkSigma(fn, options.sigma ?? 1, keys.shape[1], "options.sigma");
+    const sigma = tf.tensor1d(widths, "float32");
+    owned.push(sigma);
+    const centre = tf.mean(keys, 0);
+    owned.push(centre);
+    return { keys, values, queries, sigma, centre, vector, kernel, onEmpty };
+  } catch (err) {
+    tf.dispose(owned);
+    throw err;
+  }
+}
+
+function dispose(p: Prepared): void {
+  tf.dispose([p.keys, p.values, p.queries, p.sigma, p.centre]);
+}
+
+function finish(p: Prepared, predictions: tf.Tensor): tf.Tensor {
+  if (!p.vector) return predictions;
+  const flat = tf.reshape(predictions, [-1]);
+  predictions.dispose();
+  return flat;
+}
+
+/** Pools one block of queries; `offset` is its first query's index, for error messages. */
+function poolChunk(
+  fn: string,
+  p: Prepared,
+  queries: tf.Tensor2D,
+  offset: number,
+  wantWeights: boolean,
+): { predictions: tf.Tensor2D; weights?: tf.Tensor2D } {
+  const n = p.keys.shape[0];
+  const logits = kernelLogits(queries, p.keys, p.sigma, p.kernel, p.centre);
+  try {
+    const empty = emptyRows(logits);
+    if (empty.length > 0 && Number.isFinite(p.kernel.support) && p.onEmpty === "throw") {
+      const first = empty[0] as number;
+      const row = tf.slice(queries, [first, 0], [1, -1]);
+      const q = Array.from(row.dataSync(), (v) => +v.toPrecision(6));
+      row.dispose();
+      fail(
+        fn,
+        `${empty.length} of ${queries.shape[0]} queries have no key inside the ${p.kernel.name} kernel's support ` +
+          `(first: query ${offset + first} at ${q.length === 1 ? q[0] : `[${q.join(", ")}]`}); ` +
+          `widen sigma, or pass onEmpty: 'nan' or 'nearest'`,
+      );
+    }
+    return tf.tidy(() => {
+      if (empty.length === 0) {
+        const weights = tf.softmax(logits) as tf.Tensor2D;
+        return { predictions: tf.matMul(weights, p.values), weights: wantWeights ? weights : undefined };
+      }
+      const m = queries.shape[0];
+      const mask = new Float32Array(m);
+      for (const i of empty) mask[i] = 1;
+      const isEmpty = tf.reshape(tf.cast(tf.tensor1d(mask), "bool"), [m, 1]);
+      const safe = tf.where(isEmpty, tf.zerosLike(logits), logits);
+      let weights = tf.softmax(safe) as tf.Tensor2D;
+      if (p.onEmpty === "nan" && Number.isFinite(p.kernel.support)) {
+        weights = tf.where(isEmpty, tf.fill([m, n], Number.NaN), weights) as tf.Tensor2D;
+      } else {
+        const d2 = scaledSquaredDistances(queries, p.keys, p.sigma, p.centre);
+        const nearest = tf.cast(tf.oneHot(tf.argMin(d2, 1), n), "float32");
+        weights = tf.where(isEmpty, nearest, weights) as tf.Tensor2D;
+      }
+      return { predictions: tf.matMul(weights, p.values), weights: wantWeights ? weights : undefined };
+    });
+  } finally {
+    logits.dispose();
+  }
+}
+
+/** Indices of rows whose every logit is −∞ (no key with positive kernel weight). */
+function emptyRows(logits: tf.Tensor2D): number[] {
+  const max = tf.max(logits, 1);
+  const rowMax = max.dataSync();
+  max.dispose();
+  const empty: number[] = [];
+  for (let i = 0; i < rowMax.length; i++) if (rowMax[i] === Number.NEGATIVE_INFINITY) empty.push(i);
+  return empty;
+}
