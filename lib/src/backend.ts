@@ -5,6 +5,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
+// tfjs-core alone has no gradients; autodiff (bandwidth learning) needs them registered.
+import "./gradients";
 import * as util from "node:util";
 
 import { fail } from "./errors";

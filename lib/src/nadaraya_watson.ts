@@ -282,7 +282,8 @@ function poolChunk(
       if (p.onEmpty === "nan" && Number.isFinite(p.kernel.support)) {
         weights = tf.where(isEmpty, tf.fill([m, n], Number.NaN), weights) as tf.Tensor2D;
       } else {
-        const d2 = scaledSquaredDistances(queries, p.keys, p.sigma, p.centre);
+        // Rank keys by distance with σ rescaled to max 1: same order, no overflow when σ is tiny.
+        const d2 = scaledSquaredDistances(queries, p.keys, tf.div(p.sigma, tf.max(p.sigma)), p.centre);
         const nearest = tf.cast(tf.oneHot(tf.argMin(d2, 1), n), "float32");
         weights = tf.where(isEmpty, nearest, weights) as tf.Tensor2D;
       }

@@ -31,12 +31,35 @@ export function toFloatTensor(fn: string, arg: string, x: unknown): tf.Tensor {
   if (!Array.isArray(x) && !ArrayBuffer.isView(x)) {
     fail(fn, `${arg} must be a tensor, an array or a typed array, got ${describe(x)}`);
   }
-  try {
-    return tf.tensor(x as tf.TensorLike, undefined, "float32");
-  } catch (err) {
-    const why = (err as Error).message.split("\n")[0];
-    return fail(fn, `${arg} is not a rectangular numeric array (${why}), got ${describe(x)}`);
+  if (Array.isArray(x)) {
+    const problem = raggedness(x, "");
+    if (problem) fail(fn, `${arg} is not a rectangular numeric array: ${problem}`);
   }
+  return tf.tensor(x as tf.TensorLike, undefined, "float32");
+}
+
+/** Describes the first place where a nested array is ragged or not numeric, or returns undefined. */
+function raggedness(x: unknown[], at: string): string | undefined {
+  const nested = Array.isArray(x[0]) || ArrayBuffer.isView(x[0]);
+  for (let i = 0; i < x.length; i++) {
+    const item = x[i];
+    const here = `${at}[${i}]`;
+    if (!nested) {
+      if (typeof item !== "number" && typeof item !== "boolean")
+        return `${here} is ${describe(item)}, not a number`;
+      continue;
+    }
+    if (!Array.isArray(item) && !ArrayBuffer.isView(item))
+      return `${here} is ${describe(item)}, expected an array`;
+    const len = (item as ArrayLike<unknown>).length;
+    const first = (x[0] as ArrayLike<unknown>).length;
+    if (len !== first) return `${here} has length ${len}, but ${at}[0] has length ${first}`;
+    if (Array.isArray(item)) {
+      const inner = raggedness(item, here);
+      if (inner) return inner;
+    }
+  }
+  return undefined;
 }
 
 /** Throws if `t` holds a NaN or an infinity, naming the first offending index. */
