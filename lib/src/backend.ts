@@ -7,7 +7,6 @@ import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-cpu";
 // tfjs-core alone has no gradients; autodiff (bandwidth learning) needs them registered.
 import "./gradients";
-import * as util from "node:util";
 
 import { fail } from "./errors";
 
@@ -131,7 +130,8 @@ function loadTfjsNode(): string | undefined {
   } catch {
     return "tfjs-node is not installed";
   }
-  const legacy = util as unknown as Record<string, unknown>;
+  // The real module object (an `import * as` namespace would be a copy).
+  const legacy = require("node:util") as Record<string, unknown>;
   if (typeof legacy.isNullOrUndefined !== "function") {
     legacy.isNullOrUndefined = (v: unknown) => v === null || v === undefined;
   }

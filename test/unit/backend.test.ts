@@ -1,0 +1,140 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { describe, test } from "node:test";
+
+import { BACKEND_ENV, currentBackend, initBackend } from "../../lib/src/index";
+
+const root = path.resolve(__dirname, "..", "..");
+
+/** Runs a snippet in a fresh Node process with the given backend variable; returns stdout and stderr. */
+function run(
+  snippet: string,
+  backend: string | undefined,
+  extraEnv: Record<string, string> = {},
+): { stdout: string; stderr: string; code: number } {
+  const env = { ...process.env, ...extraEnv };
+  if (backend === undefined) delete env[BACKEND_ENV];
+  else env[BACKEND_ENV] = backend;
+  try {
+    const stdout = execFileSync(process.execPath, ["--import", "tsx", "-e", snippet], {
+      cwd: root,
+      env,
+      encoding: "utf8",
+      stdio: "pipe",
+    });
+    return { stdout, stderr: "", code: 0 };
+  } catch (err) {
+    const e = err as { stdout: string; stderr: string; status: number };
+    return { stdout: e.stdout, stderr: e.stderr, code: e.status };
+  }
+}
+
+function hasTfjsNode(): boolean {
+  try {
+    require.resolve("@tensorflow/tfjs-node");
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const twice = `
+const { initBackend, nadarayaWatson } = require("./lib/src/index");
+(async () => {
+  const a = await initBackend();
+  const b = await initBackend();
+  nadarayaWatson([0, 1], [1, 2], [0.5]).predictions.dispose();
+  console.log("chose", a.name, b.name);
+})().catch((e) => { console.error(e.message); process.exit(3); });
+`;
+
+describe("backend selection", () => {
+  test("the active backend is the one the environment asked for", async () => {
+    const info = await initBackend({ quiet: true });
+    const wanted = process.env[BACKEND_ENV];
+    if (wanted) assert.equal(info.name, wanted);
+    assert.equal(currentBackend(), info.name);
+  });
+
+  for (const backend of ["wasm", "cpu"]) {
+    test(`forcing ${backend} reports it once, in one line, with no tfjs banner`, () => {
+      const { stdout, stderr, code } = run(twice, backend);
+      assert.equal(code, 0, stderr);
+      assert.equal(
+        stdout,
+        `attention-pooling: backend ${backend} (forced by ${BACKEND_ENV} or options)\nchose ${backend} ${backend}\n`,
+      );
+      assert.equal(stderr, "");
+    });
+  }
+
+  test("without tfjs-node the default is wasm, and the report says why", () => {
+    const { stdout, code, stderr } = run(twice, undefined);
+    assert.equal(code, 0, stderr);
+    const first = stdout.split("\n")[0];
+    if (hasTfjsNode()) assert.match(first!, /^attention-pooling: backend (tensorflow|wasm) \(/);
+    else assert.equal(first, "attention-pooling: backend wasm (tfjs-node is not installed)");
+  });
+
+  test("an unknown backend name is a clear error", () => {
+    const { stderr, code } = run(twice, "gpu");
+    assert.equal(code, 3);
+    assert.equal(
+      stderr.trim(),
+      `initBackend: ${BACKEND_ENV} must be one of tensorflow, wasm, cpu, got "gpu".`,
+    );
+  });
+
+  test("forcing tensorflow where tfjs-node is absent says what is missing", () => {
+    const { stdout, stderr, code } = run(twice, "tensorflow");
+    if (hasTfjsNode()) {
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /^attention-pooling: backend tensorflow /);
+    } else {
+      assert.equal(code, 3);
+      assert.equal(
+        stderr.trim(),
+        'initBackend: backend "tensorflow" is unavailable: tfjs-node is not installed.',
+      );
+    }
+  });
+
+  test("tfjs-node loads on a Node without util.isNullOrUndefined / util.isArray (Node >= 23)", () => {
+    // A stand-in tfjs-node that, like 4.22, calls the removed util helpers while loading, then
+    // registers a backend named "tensorflow" (the cpu kernels under that name).
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ap-fake-tfjs-node-"));
+    const pkg = path.join(dir, "node_modules", "@tensorflow", "tfjs-node");
+    fs.mkdirSync(pkg, { recursive: true });
+    fs.writeFileSync(
+      path.join(pkg, "package.json"),
+      JSON.stringify({ name: "@tensorflow/tfjs-node", main: "index.js" }),
+    );
+    fs.writeFileSync(
+      path.join(pkg, "index.js"),
+      `const util = require("util");
+if (util.isNullOrUndefined(undefined) !== true || util.isArray([]) !== true) throw new Error("shim broken");
+const tf = require("@tensorflow/tfjs-core");
+const { MathBackendCPU } = require("@tensorflow/tfjs-backend-cpu");
+tf.registerBackend("tensorflow", () => new MathBackendCPU(), 3);
+for (const k of tf.getKernelsForBackend("cpu")) tf.registerKernel({ ...k, backendName: "tensorflow" });
+`,
+    );
+    const snippet = `
+const util = require("util");
+delete util.isNullOrUndefined;
+delete util.isArray;
+${twice}`;
+    const env = {
+      NODE_PATH: [path.join(dir, "node_modules"), path.join(root, "node_modules")].join(path.delimiter),
+    };
+    const { stdout, stderr, code } = run(snippet, undefined, env);
+    assert.equal(code, 0, stderr);
+    assert.equal(
+      stdout,
+      "attention-pooling: backend tensorflow (best available)\nchose tensorflow tensorflow\n",
+    );
+  });
+});
