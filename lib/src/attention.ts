@@ -1,0 +1,174 @@
+/**
+ * Dot-product attention, and the unit sphere where it meets Nadaraya-Watson.
+ *
+ * For unit vectors ‖q − k‖² = 2 − 2 q·k, so the Gaussian kernel of width σ gives the logits
+ * −‖q − k‖²/(2σ²) = q·k/σ² − 1/σ². The constant drops out of the softmax: Gaussian
+ * Nadaraya-Watson on the sphere is softmax(q·k / σ²) attention, scaled dot-product attention with
+ * temperature σ² (scale 1/σ²). Transformers use the scale 1/√d, i.e. σ² = √d.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+
+import { seededRandom } from "./data";
+import { describe, fail } from "./errors";
+import { toPoints, toValues, type TensorInput } from "./validate";
+
+/**
+ * Scales each row of `x` to unit Euclidean length, x_i / ‖x_i‖, projecting points onto the
+ * unit sphere S^(d−1).
+ *
+ * @param x `[n, d]` points (`[n]` means n points in one dimension, which become ±1).
+ * @returns `[n, d]` float32 unit vectors. The caller disposes of it.
+ * @throws if a row is all zeros (it has no direction).
+ *
+ * @example
+ * ```ts
+ * await initBackend();
+ * normalizeRows([[3, 4], [0, 2]]).print(); // [[0.6, 0.8], [0, 1]]
+ * ```
+ */
+export function normalizeRows(x: TensorInput): tf.Tensor2D {
+  const fn = "normalizeRows";
+  const t = toPoints(fn, "x", x);
+  try {
+    const norms = tf.norm(t, "euclidean", 1, true);
+    try {
+      const values = norms.dataSync();
+      const zero = values.findIndex((v) => v === 0);
+      if (zero >= 0)
+        fail(fn, `x must have no zero row (a zero vector has no direction), got one at row ${zero}`);
+      return tf.div(t, norms);
+    } finally {
+      norms.dispose();
+    }
+  } finally {
+    t.dispose();
+  }
+}
+
+/** Options for {@link scaledDotProductAttention}: give at most one of `scale` and `temperature`. */
+export interface ScaledDotProductOptions {
+  /** Multiplier s of the dot products, logits = s · q·k. Default 1/√d, as in transformers. */
+  readonly scale?: number;
+  /** Softmax temperature T, logits = q·k / T (the same as scale 1/T). For unit vectors, T = σ². */
+  readonly temperature?: number;
+}
+
+/** The result of {@link scaledDotProductAttention}. The caller disposes of its tensors. */
+export interface ScaledDotProductResult {
+  /** Pooled values: `[nQueries]` for values `[nKeys]`, `[nQueries, k]` for values `[nKeys, k]`. */
+  readonly outputs: tf.Tensor;
+  /** Attention weights `[nQueries, nKeys]`, rows summing to 1. */
+  readonly weights: tf.Tensor2D;
+}
+
+/**
+ * Scaled dot-product attention: α = softmax(s · Q Kᵀ) row by row, outputs α V.
+ *
+ * @param queries `[m, d]` query vectors.
+ * @param keys `[n, d]` key vectors.
+ * @param values `[n]` or `[n, k]` values, one per key.
+ * @param options `scale` s (default 1/√d) or `temperature` T = 1/s.
+ * @returns outputs `[m]` or `[m, k]` and weights `[m, n]`.
+ *
+ * @example
+ * ```ts
+ * await initBackend();
+ * const { outputs, weights } = scaledDotProductAttention([[1, 0]], [[1, 0], [0, 1]], [10, 20], { temperature: 0.5 });
+ * weights.print(); // [[0.8808, 0.1192]] = softmax([2, 0])
+ * outputs.print(); // [11.19]
+ * tf.dispose([outputs, weights]);
+ * ```
+ */
+export function scaledDotProductAttention(
+  queries: TensorInput,
+  keys: TensorInput,
+  values: TensorInput,
+  options: ScaledDotProductOptions = {},
+): ScaledDotProductResult {
+  const fn = "scaledDotProductAttention";
+  if (typeof options !== "object" || options === null) {
+    fail(fn, `options must be an object, got ${describe(options)}`);
+  }
+  if (options.scale !== undefined && options.temperature !== undefined) {
+    fail(
+      fn,
+      `give options.scale or options.temperature, not both, got ${options.scale} and ${options.temperature}`,
+    );
+  }
+  const owned: tf.Tensor[] = [];
+  try {
+    const q = toPoints(fn, "queries", queries);
+    owned.push(q);
+    const k = toPoints(fn, "keys", keys);
+    owned.push(k);
+    const { values: v, vector } = toValues(fn, "values", values);
+    owned.push(v);
+    const d = k.shape[1];
+    if (q.shape[1] !== d)
+      fail(fn, `queries and keys must have the same dimension, got ${q.shape[1]} and ${d}`);
+    if (v.shape[0] !== k.shape[0]) {
+      fail(fn, `keys and values must have the same length, got ${k.shape[0]} and ${v.shape[0]}`);
+    }
+    let scale = 1 / Math.sqrt(d);
+    if (options.scale !== undefined) scale = positive(fn, "options.scale", options.scale);
+    if (options.temperature !== undefined)
+      scale = 1 / positive(fn, "options.temperature", options.temperature);
+    return tf.tidy(() => {
+      const weights = tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale)) as tf.Tensor2D;
+      const pooled = tf.matMul(weights, v);
+      return { outputs: vector ? tf.reshape(pooled, [-1]) : pooled, weights };
+    });
+  } finally {
+    tf.dispose(owned);
+  }
+}
+
+function positive(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
+    fail(fn, `${arg} must be finite and > 0, got ${describe(v)}`);
+  return v;
+}
+
+function checkShape(fn: string, n: unknown, d: unknown, seed: unknown): void {
+  if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
+    fail(fn, `n must be a positive integer, got ${describe(n)}`);
+  if (typeof d !== "number" || !Number.isInteger(d) || d < 1)
+    fail(fn, `d must be a positive integer, got ${describe(d)}`);
+  if (typeof seed !== "string" || seed.length === 0)
+    fail(fn, `seed must be a non-empty string, got ${describe(seed)}`);
+}
+
+/**
+ * `n` seeded vectors in ℝ^d with independent standard normal entries, in float64.
+ *
+ * @returns `[n][d]` plain numbers (identical on every backend).
+ *
+ * @example
+ * ```ts
+ * const q = randomNormalVectors(3, 128, "demo"); // q[0].length === 128
+ * ```
+ */
+export function randomNormalVectors(n: number, d: number, seed: string): number[][] {
+  checkShape("randomNormalVectors", n, d, seed);
+  const rng = seededRandom(seed);
+  return Array.from({ length: n }, () => Array.from({ length: d }, () => rng.normal()));
+}
+
+/**
+ * `n` seeded vectors drawn uniformly from the unit sphere S^(d−1) ⊂ ℝ^d: standard normal vectors
+ * divided by their length (in float64, so each has length 1 to within 1e-15).
+ *
+ * @returns `[n][d]` plain numbers.
+ *
+ * @example
+ * ```ts
+ * const keys = randomUnitVectors(40, 16, "keys"); // Math.hypot(...keys[0]) ≈ 1
+ * ```
+ */
+export function randomUnitVectors(n: number, d: number, seed: string): number[][] {
+  checkShape("randomUnitVectors", n, d, seed);
+  return randomNormalVectors(n, d, seed).map((row) => {
+    const norm = Math.hypot(...row);
+    return row.map((x) => x / norm);
+  });
+}

@@ -1,0 +1,783 @@
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+
+import {
+  compareParzenWithNadarayaWatson,
+  grid2d,
+  initBackend,
+  loadIris,
+  logNormalizer,
+  nadarayaWatson,
+  oneHotLabels,
+  parzenClassifier,
+  parzenDensity,
+  parzenLogDensity,
+  parzenPosterior,
+  tf,
+  twoMoons,
+  type KernelName,
+} from "../../lib/src/index";
+import {
+  REFERENCE_PROFILES,
+  assertClose,
+  assertNoLeak,
+  assertThrowsClean,
+  take,
+  uniformMatrix,
+} from "./helpers";
+
+before(async () => {
+  await initBackend({ quiet: true });
+});
+
+/** Kernels with a finite integral, i.e. those that define a density. */
+const DENSITY_KERNELS: KernelName[] = [
+  "gaussian",
+  "boxcar",
+  "epanechikov",
+  "triangular",
+  "epanechnikov",
+  "biweight",
+  "tricube",
+  "cosine",
+];
+
+/** The log normalising constant, in closed form for the Gaussian and from lib for the rest. */
+function logC(kernel: KernelName, d: number): number {
+  return kernel === "gaussian" ? (-d / 2) * Math.log(2 * Math.PI) : logNormalizer(kernel, d);
+}
+
+function logKernel(kernel: KernelName, q: number[], x: number[], sigma: number[]): number {
+  let r2 = 0;
+  q.forEach((qd, d) => {
+    const s = sigma.length === 1 ? sigma[0]! : sigma[d]!;
+    r2 += ((qd - x[d]!) / s) ** 2;
+  });
+  // The Gaussian in log form, so that narrow widths stay finite in the reference too.
+  return kernel === "gaussian" ? -r2 / 2 : Math.log(REFERENCE_PROFILES[kernel]!(Math.sqrt(r2)));
+}
+
+function logSumExp(v: number[]): number {
+  const m = Math.max(...v);
+  if (m === -Infinity) return -Infinity;
+  return m + Math.log(v.reduce((a, x) => a + Math.exp(x - m), 0));
+}
+
+function logWidths(sigma: number[], d: number): number {
+  let s = 0;
+  for (let j = 0; j < d; j++) s += Math.log(sigma.length === 1 ? sigma[0]! : sigma[j]!);
+  return s;
+}
+
+/** Float64 log p̂(x): log-sum-exp of log kernels, − log n + log c − Σ log σ. */
+function referenceLogDensity(
+  kernel: KernelName,
+  points: number[][],
+  queries: number[][],
+  sigma: number[],
+): number[] {
+  const d = points[0]!.length;
+  return queries.map(
+    (q) =>
+      logSumExp(points.map((x) => logKernel(kernel, q, x, sigma))) -
+      Math.log(points.length) +
+      logC(kernel, d) -
+      logWidths(sigma, d),
+  );
+}
+
+/** Float64 log p̂(x, y = c) = log π_c − log n_c + log Σ_{i in c} K_σ. */
+function referenceLogJoint(
+  kernel: KernelName,
+  points: number[][],
+  labels: number[],
+  queries: number[][],
+  sigma: number[],
+  priors: number[],
+): number[][] {
+  const d = points[0]!.length;
+  return queries.map((q) =>
+    priors.map((pi, c) => {
+      const members = points.filter((_, i) => labels[i] === c);
+      const lse = logSumExp(members.map((x) => logKernel(kernel, q, x, sigma)));
+      return Math.log(pi) - Math.log(members.length) + lse + logC(kernel, d) - logWidths(sigma, d);
+    }),
+  );
+}
+
+/** assertClose, where −∞ must match −∞ exactly (a compact kernel's log density outside its support). */
+function assertCloseWithInfinities(
+  actual: number[],
+  expected: number[],
+  rtol: number,
+  atol: number,
+  what: string,
+) {
+  expected.forEach((e, i) => {
+    if (e === -Infinity) assert.equal(actual[i], -Infinity, `${what}[${i}]`);
+  });
+  const finite = (v: number[]) => v.map((x, i) => (expected[i] === -Infinity ? 0 : x));
+  assertClose(finite(actual), finite(expected), rtol, atol, what);
+}
+
+function softmaxRow(row: number[]): number[] {
+  const m = Math.max(...row);
+  const e = row.map((v) => Math.exp(v - m));
+  const z = e.reduce((a, b) => a + b, 0);
+  return e.map((v) => v / z);
+}
+
+describe("parzenLogDensity and parzenDensity against a float64 loop", () => {
+  for (const dims of [1, 2, 3, 8]) {
+    const points = uniformMatrix(`parzen-points-${dims}`, 25, dims, 0, 2);
+    // Queries near the points, so compact kernels cover every one of them at these widths.
+    const queries = uniformMatrix(`parzen-queries-${dims}`, 13, dims, 0.3, 1.7);
+    const widths: Record<string, number[]> = {
+      "σ = 0.9": [0.9 * Math.sqrt(dims)],
+      "σ = 2": [2 * Math.sqrt(dims)],
+      "σ per dimension": Array.from({ length: dims }, (_, j) => (0.8 + 0.4 * j) * Math.sqrt(dims)),
+    };
+    for (const kernel of DENSITY_KERNELS) {
+      for (const [label, sigma] of Object.entries(widths)) {
+        test(`${kernel}, ${label}, d = ${dims}: log density within 2e-5 relative`, () => {
+          const expected = referenceLogDensity(kernel, points, queries, sigma);
+          assert.ok(
+            expected.every((v) => Number.isFinite(v)),
+            "every reference query is covered",
+          );
+          const logP = take(parzenLogDensity(points, queries, kernel, { sigma }));
+          assertClose(logP, expected, 2e-5, 2e-5, "log density");
+          const p = take(parzenDensity(points, queries, kernel, { sigma }));
+          assertClose(
+            p,
+            expected.map((v) => Math.exp(v)),
+            5e-5,
+            0,
+            "density",
+          );
+        });
+      }
+    }
+  }
+});
+
+describe("normalisation: the density integrates to 1", () => {
+  const points1 = [[-0.7], [0.1], [0.15], [1.2], [2.9]];
+  for (const kernel of DENSITY_KERNELS) {
+    test(`${kernel} in 1-D, σ = 0.4: Riemann sum of p̂ over [−4, 6] is 1 within 2e-3`, () => {
+      const steps = 20000;
+      const h = 10 / steps;
+      const grid = Array.from({ length: steps }, (_, i) => [-4 + (i + 0.5) * h]);
+      const p = take(parzenDensity(points1, grid, kernel, { sigma: 0.4 }));
+      const integral = p.reduce((a, b) => a + b, 0) * h;
+      assert.ok(Math.abs(integral - 1) < 2e-3, `integral ${integral}`);
+    });
+  }
+  for (const kernel of ["gaussian", "epanechnikov", "boxcar"] as KernelName[]) {
+    test(`${kernel} in 2-D with σ = [0.3, 0.7]: Riemann sum over the plane is 1 within 5e-3`, () => {
+      const points = [
+        [0, 0],
+        [0.5, -0.2],
+        [1, 1],
+      ];
+      const steps = 400;
+      const x0 = -2;
+      const x1 = 3;
+      const y0 = -3.5;
+      const y1 = 4.5;
+      const hx = (x1 - x0) / steps;
+      const hy = (y1 - y0) / steps;
+      const grid: number[][] = [];
+      for (let i = 0; i < steps; i++)
+        for (let j = 0; j < steps; j++) grid.push([x0 + (i + 0.5) * hx, y0 + (j + 0.5) * hy]);
+      const p = take(parzenDensity(points, grid, kernel, { sigma: [0.3, 0.7] }));
+      const integral = p.reduce((a, b) => a + b, 0) * hx * hy;
+      assert.ok(Math.abs(integral - 1) < 5e-3, `integral ${integral}`);
+    });
+  }
+});
+
+describe("narrow kernels in log space", () => {
+  test("narrow Gaussian far from every point: log density stays finite and exact, density underflows", () => {
+    const points = [
+      [0, 0],
+      [0.001, 0],
+      [5, 5],
+    ];
+    const queries = [[2.5, -2.5]];
+    const sigma = [1e-3];
+    const expected = referenceLogDensity("gaussian", points, queries, sigma)[0]!;
+    assert.ok(expected < -1e6, `the true log density is very negative: ${expected}`);
+    const [logP] = take(parzenLogDensity(points, queries, "gaussian", { sigma }));
+    assert.ok(Number.isFinite(logP), `log density is finite, got ${logP}`);
+    assertClose([logP!], [expected], 1e-6, 0, "log density");
+    const [p] = take(parzenDensity(points, queries, "gaussian", { sigma }));
+    assert.equal(p, 0, "exp of it underflows float32: the reason to work in logs");
+  });
+
+  test("narrow Gaussian classifier still decides far from the data", () => {
+    const points = [[0], [1], [10]];
+    const labels = [0, 1, 1];
+    const r = parzenClassifier(points, labels, [[3], [7]], "gaussian", { sigma: 0.01 });
+    assert.deepEqual(take(r.labels), [1, 1], "query 3 is nearest to 1, query 7 to 10");
+    const joint = take(r.logJoint);
+    assert.ok(
+      joint.every((v) => Number.isFinite(v)),
+      `log joints are finite: ${joint}`,
+    );
+    r.posterior.dispose();
+  });
+
+  test("compact kernel: log density is −∞ outside the support, not NaN", () => {
+    const [inside, outside] = take(parzenLogDensity([0, 1], [0.5, 5], "epanechnikov", { sigma: 1 }));
+    assert.ok(Number.isFinite(inside));
+    assert.equal(outside, -Infinity);
+  });
+});
+
+describe("parzenClassifier against a float64 Bayes rule", () => {
+  const points = uniformMatrix("clf-points", 30, 2, 0, 3);
+  const labels = points.map((p, i) => (p[0]! + p[1]! > 3 ? 1 : 0) + (i % 7 === 0 ? 1 : 0));
+  const queries = uniformMatrix("clf-queries", 20, 2, 0.2, 2.8);
+  const counts = [0, 1, 2].map((c) => labels.filter((l) => l === c).length);
+  const cases: Record<string, number[] | undefined> = {
+    "empirical priors": undefined,
+    "priors [0.2, 0.3, 0.5]": [0.2, 0.3, 0.5],
+    "priors given unnormalised [2, 3, 5]": [2, 3, 5],
+  };
+  for (const kernel of ["gaussian", "epanechnikov"] as KernelName[]) {
+    for (const [label, priors] of Object.entries(cases)) {
+      test(`${kernel}, ${label}: log joints, posteriors and labels`, () => {
+        const pi = priors
+          ? priors.map((p) => p / priors.reduce((a, b) => a + b, 0))
+          : counts.map((n) => n / 30);
+        const sigma = [kernel === "gaussian" ? 0.5 : 1.5];
+        const refJoint = referenceLogJoint(kernel, points, labels, queries, sigma, pi);
+        const r = parzenClassifier(points, labels, queries, kernel, { sigma, priors });
+        assert.deepEqual(r.logJoint.shape, [20, 3]);
+        assert.deepEqual(r.posterior.shape, [20, 3]);
+        assert.equal(r.labels.dtype, "int32");
+        assertCloseWithInfinities(take(r.logJoint), refJoint.flat(), 1e-5, 1e-5, "log joint");
+        const refPost = refJoint.map(softmaxRow);
+        assertClose(take(r.posterior), refPost.flat(), 0, 2e-6, "posterior");
+        const refLabels = refPost.map((row) => row.indexOf(Math.max(...row)));
+        assert.deepEqual(take(r.labels), refLabels);
+      });
+    }
+  }
+
+  test("one-hot labels give the same result as integer labels", () => {
+    const oneHot = labels.map((l) => [0, 1, 2].map((c) => (c === l ? 1 : 0)));
+    const a = take(parzenPosterior(points, labels, queries, "gaussian", { sigma: 0.5 }));
+    const b = take(parzenPosterior(points, oneHot, queries, "gaussian", { sigma: 0.5 }));
+    assert.deepEqual(b, a);
+  });
+
+  test("permuting the points together with their labels changes nothing", () => {
+    const order = points.map((_, i) => (i * 11) % 30);
+    const a = take(parzenPosterior(points, labels, queries, "gaussian", { sigma: 0.5 }));
+    const b = take(
+      parzenPosterior(
+        order.map((i) => points[i]!),
+        order.map((i) => labels[i]!),
+        queries,
+        "gaussian",
+        { sigma: 0.5 },
+      ),
+    );
+    assertClose(b, a, 0, 1e-6, "posterior");
+  });
+
+  test("translating points and queries together changes nothing", () => {
+    const shift = (p: number[]): number[] => [p[0]! + 100, p[1]! - 40];
+    const a = take(parzenPosterior(points, labels, queries, "gaussian", { sigma: 0.5 }));
+    const b = take(
+      parzenPosterior(points.map(shift), labels, queries.map(shift), "gaussian", { sigma: 0.5 }),
+    );
+    assertClose(b, a, 0, 2e-5, "posterior");
+  });
+
+  test("chunked evaluation equals evaluation in one block", () => {
+    const whole = parzenClassifier(points, labels, queries, "gaussian", { sigma: 0.5 });
+    const chunked = parzenClassifier(points, labels, queries, "gaussian", { sigma: 0.5, chunkSize: 3 });
+    assert.deepEqual(take(chunked.logJoint), take(whole.logJoint));
+    assert.deepEqual(take(chunked.posterior), take(whole.posterior));
+    assert.deepEqual(take(chunked.labels), take(whole.labels));
+    const a = take(parzenLogDensity(points, queries, "gaussian", { sigma: 0.5 }));
+    const b = take(parzenLogDensity(points, queries, "gaussian", { sigma: 0.5, chunkSize: 4 }));
+    assert.deepEqual(b, a);
+  });
+
+  test("a class with prior 0 is never predicted and has log joint −∞", () => {
+    const r = parzenClassifier(points, labels, queries, "gaussian", { sigma: 0.5, priors: [0.5, 0, 0.5] });
+    const joint = take(r.logJoint);
+    for (let i = 0; i < 20; i++) assert.equal(joint[i * 3 + 1], -Infinity);
+    assert.ok(!take(r.labels).includes(1));
+    r.posterior.dispose();
+  });
+});
+
+describe("the Parzen classifier is Nadaraya-Watson on one-hot labels", () => {
+  const { points, labels } = twoMoons({ perClass: 40, seed: "nw-equivalence" });
+  const queries = grid2d(points, { steps: 25 }).points;
+
+  test("empirical priors: posterior equals Nadaraya-Watson on one-hot labels within 2e-6", () => {
+    const post = take(parzenPosterior(points, labels, queries, "gaussian", { sigma: 0.3 }));
+    const values = oneHotLabels(labels);
+    const { predictions } = nadarayaWatson(points, values, queries, "gaussian", { sigma: 0.3 });
+    values.dispose();
+    assertClose(take(predictions), post, 0, 2e-6, "NW on one-hot vs Parzen posterior");
+  });
+
+  test("priors π: Nadaraya-Watson on labels reweighted by π_c/(n_c/N) is proportional to p̂(x, c)", () => {
+    // Unequal class sizes, so the reweighting is not trivial.
+    const keep = labels.map((l, i) => l === 0 || i % 3 === 0);
+    const pts = points.filter((_, i) => keep[i]);
+    const lab = labels.filter((_, i) => keep[i]);
+    const priors = [0.3, 0.7];
+    const r = parzenClassifier(pts, lab, queries, "gaussian", { sigma: 0.3, priors });
+    const joint = take(r.logJoint);
+    const predicted = take(r.labels);
+    r.posterior.dispose();
+    const values = oneHotLabels(lab, { priors });
+    const { predictions } = nadarayaWatson(pts, values, queries, "gaussian", { sigma: 0.3 });
+    values.dispose();
+    const nw = take(predictions);
+    // NW_c / NW_c' = p̂(x, c) / p̂(x, c') : compare log ratios where both are well above underflow.
+    let compared = 0;
+    for (let i = 0; i < queries.length; i++) {
+      const [a, b] = [nw[2 * i]!, nw[2 * i + 1]!];
+      if (a < 1e-3 || b < 1e-3) continue;
+      compared++;
+      assertClose([Math.log(b / a)], [joint[2 * i + 1]! - joint[2 * i]!], 0, 2e-4, `log ratio at query ${i}`);
+      assert.equal(predicted[i], b > a ? 1 : 0, `decision at query ${i}`);
+    }
+    assert.ok(compared > 100, `enough queries compared: ${compared}`);
+  });
+
+  test("oneHotLabels: empirical priors give plain one-hot rows; priors give π_c N / n_c", () => {
+    assert.deepEqual(take(oneHotLabels([1, 0, 1])), [0, 1, 1, 0, 0, 1]);
+    assertClose(
+      take(oneHotLabels([0, 0, 0, 1], { priors: [0.5, 0.5] })),
+      [2 / 3, 0, 2 / 3, 0, 2 / 3, 0, 0, 2],
+      1e-7,
+      0,
+      "weights",
+    );
+    assert.deepEqual(take(oneHotLabels([0, 1], { numClasses: 3 })), [1, 0, 0, 0, 1, 0]);
+  });
+});
+
+describe("sign of p̂(x, +1) − p̂(x, −1) equals the sign of Nadaraya-Watson on ±1 labels", () => {
+  /** Float64 decisions and margins: the same rule evaluated slowly, independent of lib. */
+  function referenceBinary(
+    points: number[][],
+    labels: number[],
+    queries: number[][],
+    sigma: number,
+    priors?: number[],
+  ) {
+    const N = labels.length;
+    const n = [0, 1].map((c) => labels.filter((l) => l === c).length);
+    const pi = priors ?? n.map((v) => v / N);
+    const w = [0, 1].map((c) => (pi[c]! * N) / n[c]!);
+    return queries.map((q) => {
+      const logK = points.map((x) => logKernel("gaussian", q, x, [sigma]));
+      const m = Math.max(...logK);
+      let num = 0;
+      let den = 0;
+      logK.forEach((l, i) => {
+        const k = Math.exp(l - m);
+        num += (labels[i] === 1 ? w[1]! : -w[0]!) * k;
+        den += k;
+      });
+      return num / den; // Nadaraya-Watson on the signed, reweighted labels, in float64
+    });
+  }
+
+  const moons = twoMoons();
+  const iris = loadIris({ features: ["petal_length", "petal_width"], species: ["versicolor", "virginica"] });
+  const cases = [
+    { name: "moons, σ = 0.2", data: moons, sigma: 0.2, priors: undefined },
+    { name: "moons, σ = 0.2, priors [0.8, 0.2]", data: moons, sigma: 0.2, priors: [0.8, 0.2] },
+    { name: "Iris versicolor/virginica, σ = 0.25", data: iris, sigma: 0.25, priors: undefined },
+  ];
+  for (const { name, data, sigma, priors } of cases) {
+    test(`${name}: every one of 150 × 150 grid points agrees, and agrees with float64`, () => {
+      const grid = grid2d(data.points, { steps: 150 });
+      const a = compareParzenWithNadarayaWatson(data.points, data.labels, grid.points, "gaussian", {
+        sigma,
+        priors,
+      });
+      assert.equal(a.total, 22500);
+      // The theorem allows a difference only within rounding of the boundary ...
+      for (const i of a.disagreements) {
+        assert.ok(
+          a.margin[i]! <= a.tolerance,
+          `disagreement at ${i} with margin ${a.margin[i]} > ${a.tolerance}`,
+        );
+      }
+      // ... and here none differs at all, including the few points (if any) within rounding of it.
+      assert.equal(a.agree, a.total, `${a.withinTolerance} grid points lie within rounding of the boundary`);
+      assert.ok(a.minMargin > 0, "no grid point lies exactly on the boundary");
+      // Both classes are present: the boundary crosses the grid, so the comparison is not trivial.
+      const positive = Array.from(a.parzen).filter((v) => v === 1).length;
+      assert.ok(positive > 2000 && positive < 20500, `class 1 covers ${positive} of 22500 grid points`);
+      // Independent check: the float64 rule decides the same wherever its margin exceeds 1e-4.
+      const ref = referenceBinary(data.points, data.labels, grid.points, sigma, priors);
+      let checked = 0;
+      ref.forEach((f, i) => {
+        if (Math.abs(f) <= 1e-4) return;
+        checked++;
+        if ((f > 0 ? 1 : 0) !== a.parzen[i])
+          assert.fail(`grid point ${i}: float64 says ${f}, Parzen ${a.parzen[i]}`);
+      });
+      assert.ok(checked > 22000, `compared with float64 at ${checked} points`);
+    });
+  }
+
+  test("priors move the boundary, and Nadaraya-Watson with reweighted labels moves with it", () => {
+    const grid = grid2d(moons.points, { steps: 60 });
+    const even = compareParzenWithNadarayaWatson(moons.points, moons.labels, grid.points, "gaussian", {
+      sigma: 0.2,
+    });
+    const skewed = compareParzenWithNadarayaWatson(moons.points, moons.labels, grid.points, "gaussian", {
+      sigma: 0.2,
+      priors: [0.8, 0.2],
+    });
+    const flipped = Array.from(even.parzen).filter((v, i) => v !== skewed.parzen[i]).length;
+    assert.ok(flipped > 50, `a prior of 0.8 on class 0 flips ${flipped} grid points`);
+    assert.ok(
+      Array.from(even.parzen).every((v, i) => v === 1 || skewed.parzen[i] === 0),
+      "flips only go towards class 0",
+    );
+    assert.equal(skewed.agree, skewed.total);
+  });
+
+  test("three Iris species: argmax of p̂(x, c) equals argmax of Nadaraya-Watson on one-hot labels", () => {
+    const iris3 = loadIris({ features: ["petal_length", "petal_width"] });
+    const grid = grid2d(iris3.points, { steps: 150 });
+    for (const priors of [undefined, [0.2, 0.3, 0.5]]) {
+      const a = compareParzenWithNadarayaWatson(iris3.points, iris3.labels, grid.points, "gaussian", {
+        sigma: 0.25,
+        priors,
+      });
+      for (const i of a.disagreements) assert.ok(a.margin[i]! <= a.tolerance, `margin at ${i}`);
+      assert.equal(a.agree, a.total, `priors ${priors}`);
+      assert.deepEqual(new Set(a.parzen), new Set([0, 1, 2]), "all three species are predicted somewhere");
+    }
+  });
+
+  test("a query on the boundary of a symmetric set is a tie for both rules", () => {
+    const a = compareParzenWithNadarayaWatson([[-1], [1]], [0, 1], [[0], [0.25], [-0.25]], "gaussian", {
+      sigma: 0.5,
+    });
+    assert.deepEqual(Array.from(a.parzen), [-1, 1, 0]);
+    assert.deepEqual(Array.from(a.nadarayaWatson), [-1, 1, 0]);
+    assert.equal(a.margin[0], 0);
+    assert.equal(a.withinTolerance, 1);
+    assert.equal(a.agree, 3);
+  });
+
+  test("compact kernel with onEmpty 'nearest': empty grid points agree too", () => {
+    const grid = grid2d(iris.points, { steps: 80, pad: 0.5 });
+    const a = compareParzenWithNadarayaWatson(iris.points, iris.labels, grid.points, "epanechnikov", {
+      sigma: 0.6,
+      onEmpty: "nearest",
+    });
+    assert.equal(a.agree, a.total);
+  });
+});
+
+describe("queries with no point in the support", () => {
+  const points = [[0], [1], [5]];
+  const labels = [0, 1, 1];
+
+  test("throws by default, naming the count and the first query", () => {
+    assertThrowsClean(
+      () => parzenClassifier(points, labels, [[0.5], [3], [9]], "epanechnikov", { sigma: 1 }),
+      "parzenClassifier: 2 of 3 queries have no point inside the epanechnikov kernel's support (first: query 1 at 3); " +
+        "widen sigma, or pass onEmpty: 'nan' or 'nearest'.",
+    );
+  });
+
+  test("'nan' gives NaN posteriors and label −1 there", () => {
+    const r = parzenClassifier(points, labels, [[0.2], [3]], "epanechnikov", { sigma: 1, onEmpty: "nan" });
+    const post = take(r.posterior);
+    assert.ok(Number.isFinite(post[0]!) && Number.isNaN(post[2]!) && Number.isNaN(post[3]!));
+    assert.deepEqual(take(r.labels), [0, -1]);
+    assert.deepEqual(take(r.logJoint).slice(2), [-Infinity, -Infinity]);
+  });
+
+  test("'nearest' gives the class of the nearest point", () => {
+    const r = parzenClassifier(points, labels, [[-3], [2.4], [3.6]], "boxcar", {
+      sigma: 0.5,
+      onEmpty: "nearest",
+    });
+    assert.deepEqual(take(r.labels), [0, 1, 1]);
+    assert.deepEqual(take(r.posterior), [1, 0, 0, 1, 0, 1]);
+    r.logJoint.dispose();
+  });
+});
+
+describe("input errors name the function, the argument and the value", () => {
+  const points = [
+    [0, 0],
+    [1, 1],
+    [2, 0],
+  ];
+  const labels = [0, 1, 1];
+  const queries = [[0.5, 0.5]];
+  const cases: [string, () => unknown, string][] = [
+    [
+      "dimension mismatch",
+      () => parzenDensity(points, [[1, 2, 3]]),
+      "parzenLogDensity: points and queries must have the same dimension, got 2 and 3.",
+    ],
+    [
+      "kernel without a density",
+      () => parzenDensity(points, queries, "constant"),
+      'parzenLogDensity: kernel "constant" has no finite integral, so it defines no density; use a kernel such as "gaussian" or "epanechnikov".',
+    ],
+    [
+      "unknown kernel",
+      () => parzenClassifier(points, labels, queries, "gauss" as KernelName),
+      'parzenClassifier: unknown kernel "gauss"; expected one of gaussian, boxcar, constant, epanechikov, triangular, epanechnikov, biweight, tricube, cosine.',
+    ],
+    [
+      "bad width",
+      () => parzenDensity(points, queries, "gaussian", { sigma: -1 }),
+      "parzenLogDensity: options.sigma must be finite and > 0, got -1.",
+    ],
+    [
+      "points not finite",
+      () => parzenDensity([[0, NaN]], queries),
+      "parzenLogDensity: points must be finite, got NaN at flat index 1 of shape [1, 2].",
+    ],
+    [
+      "labels length",
+      () => parzenClassifier(points, [0, 1], queries),
+      "parzenClassifier: points and labels must have the same length, got 3 and 2.",
+    ],
+    [
+      "fractional label",
+      () => parzenClassifier(points, [0, 1.5, 1], queries),
+      "parzenClassifier: labels must be integer classes >= 0, got 1.5 at index 1.",
+    ],
+    [
+      "negative label",
+      () => parzenPosterior(points, [0, -1, 1], queries),
+      "parzenPosterior: labels must be integer classes >= 0, got -1 at index 1.",
+    ],
+    [
+      "bad one-hot row",
+      () =>
+        parzenClassifier(
+          points,
+          [
+            [1, 0],
+            [1, 1],
+            [0, 1],
+          ],
+          queries,
+        ),
+      "parzenClassifier: labels rows must be one-hot (a single 1, the rest 0), got [1, 1] in row 1.",
+    ],
+    [
+      "labels of rank 3",
+      () => parzenClassifier(points, [[[0]], [[1]], [[1]]], queries),
+      "parzenClassifier: labels must be [N] integer classes or [N, C] one-hot rows, got float32 tensor of shape [3, 1, 1].",
+    ],
+    [
+      "numClasses too small",
+      () => parzenClassifier(points, [0, 1, 2], queries, "gaussian", { numClasses: 2 }),
+      "parzenClassifier: labels has class 2, but options.numClasses is 2.",
+    ],
+    [
+      "priors length",
+      () => parzenClassifier(points, labels, queries, "gaussian", { priors: [1] }),
+      "parzenClassifier: options.priors must have one entry per class (2), got 1.",
+    ],
+    [
+      "negative prior",
+      () => parzenClassifier(points, labels, queries, "gaussian", { priors: [1.5, -0.5] }),
+      "parzenClassifier: options.priors must be finite and >= 0, got -0.5 at index 1.",
+    ],
+    [
+      "priors all zero",
+      () => parzenClassifier(points, labels, queries, "gaussian", { priors: [0, 0] }),
+      "parzenClassifier: options.priors must not all be 0, got [0, 0] (length 2).",
+    ],
+    [
+      "prior for a class without points",
+      () => parzenClassifier(points, labels, queries, "gaussian", { numClasses: 3, priors: [1, 1, 1] }),
+      "parzenClassifier: options.priors gives class 2 the prior 1, but labels has no point of class 2.",
+    ],
+    [
+      "bad onEmpty",
+      () => parzenClassifier(points, labels, queries, "gaussian", { onEmpty: "skip" as "nan" }),
+      "parzenClassifier: options.onEmpty must be one of 'throw', 'nan', 'nearest', got \"skip\".",
+    ],
+    [
+      "bad chunk size",
+      () => parzenDensity(points, queries, "gaussian", { chunkSize: 0 }),
+      "parzenLogDensity: options.chunkSize must be a positive integer, got 0.",
+    ],
+    [
+      "options not an object",
+      () => parzenDensity(points, queries, "gaussian", null as unknown as object),
+      "parzenLogDensity: options must be an object, got null.",
+    ],
+    [
+      "oneHotLabels priors length",
+      () => oneHotLabels([0, 1], { priors: [1, 2, 3] }),
+      "oneHotLabels: options.priors must have one entry per class (2), got 3.",
+    ],
+    [
+      "compare: labels length",
+      () => compareParzenWithNadarayaWatson(points, [0], queries),
+      "compareParzenWithNadarayaWatson: points and labels must have the same length, got 3 and 1.",
+    ],
+  ];
+  for (const [name, body, message] of cases) {
+    test(`rejects ${name}`, () => assertThrowsClean(body, message));
+  }
+});
+
+describe("no tensor leaks", () => {
+  const { points, labels } = twoMoons({ perClass: 10 });
+  const queries = grid2d(points, { steps: 6 }).points;
+  test("every public call leaves only its returned tensors", () => {
+    assertNoLeak("parzenLogDensity", () => parzenLogDensity(points, queries, "gaussian", { sigma: 0.3 }));
+    assertNoLeak("parzenDensity chunked", () =>
+      parzenDensity(points, queries, "epanechnikov", { sigma: 2, chunkSize: 7 }),
+    );
+    assertNoLeak("parzenClassifier", () => ({
+      ...parzenClassifier(points, labels, queries, "gaussian", { sigma: 0.3 }),
+    }));
+    assertNoLeak("parzenClassifier chunked with priors", () => ({
+      ...parzenClassifier(points, labels, queries, "gaussian", {
+        sigma: 0.3,
+        chunkSize: 5,
+        priors: [0.3, 0.7],
+      }),
+    }));
+    assertNoLeak("parzenClassifier nearest fallback", () => ({
+      ...parzenClassifier(points, labels, queries, "boxcar", {
+        sigma: 0.05,
+        onEmpty: "nearest",
+        chunkSize: 4,
+      }),
+    }));
+    assertNoLeak("parzenClassifier nan fallback", () => ({
+      ...parzenClassifier(points, labels, queries, "boxcar", { sigma: 0.05, onEmpty: "nan" }),
+    }));
+    assertNoLeak("parzenPosterior", () =>
+      parzenPosterior(points, labels, queries, "gaussian", { sigma: 0.3 }),
+    );
+    assertNoLeak("oneHotLabels", () => oneHotLabels(labels, { priors: [1, 3] }));
+    assertNoLeak("compareParzenWithNadarayaWatson", () => {
+      compareParzenWithNadarayaWatson(points, labels, queries, "gaussian", { sigma: 0.3 });
+    });
+    const input = tf.tensor2d(points);
+    assertNoLeak("tensor inputs are not disposed or leaked", () => parzenDensity(input, input, "gaussian"));
+    assert.equal(input.isDisposed, false);
+    input.dispose();
+  });
+
+  test("the error for an empty query in a later chunk leaves nothing behind", () => {
+    assertThrowsClean(
+      () => parzenClassifier([[0], [1]], [0, 1], [[0.5], [0.6], [9]], "boxcar", { sigma: 1, chunkSize: 2 }),
+      /query 2 at 9/,
+    );
+  });
+});
+
+describe("labelled 2-D data", () => {
+  test("twoMoons is seeded, balanced, alternating and rounded to 6 decimals", () => {
+    const a = twoMoons();
+    const b = twoMoons();
+    assert.deepEqual(a, b);
+    assert.equal(a.points.length, 200);
+    assert.deepEqual(a.labels.slice(0, 4), [0, 1, 0, 1]);
+    assert.equal(a.labels.filter((l) => l === 1).length, 100);
+    assert.ok(a.points.flat().every((v) => Math.round(v * 1e6) / 1e6 === v));
+    assert.notDeepEqual(twoMoons({ seed: "other" }).points, a.points);
+  });
+
+  test("twoMoons without noise lies on the two arcs", () => {
+    const { points, labels } = twoMoons({ perClass: 20, noise: 0 });
+    points.forEach(([x, y], i) => {
+      const [cx, cy] = labels[i] === 0 ? [0, 0] : [1, 0.5];
+      assert.ok(Math.abs(Math.hypot(x! - cx, y! - cy) - 1) < 2e-6, `point ${i} is on its unit arc`);
+      assert.ok(labels[i] === 0 ? y! >= 0 : y! <= 0.5, `point ${i} is on the correct half`);
+    });
+  });
+
+  test("loadIris reads Fisher's 150 flowers, 50 per species, with Fisher's rows 35 and 38", () => {
+    const iris = loadIris();
+    assert.equal(iris.points.length, 150);
+    assert.deepEqual(
+      [0, 1, 2].map((c) => iris.labels.filter((l) => l === c).length),
+      [50, 50, 50],
+    );
+    assert.deepEqual(iris.points[0], [5.1, 3.5, 1.4, 0.2]);
+    assert.deepEqual(iris.points[34], [4.9, 3.1, 1.5, 0.2]);
+    assert.deepEqual(iris.points[37], [4.9, 3.6, 1.4, 0.1]);
+    assert.deepEqual(iris.points[149], [5.9, 3.0, 5.1, 1.8]);
+  });
+
+  test("loadIris selects and orders features and relabels a subset of species", () => {
+    const iris = loadIris({
+      features: ["petal_width", "petal_length"],
+      species: ["virginica", "versicolor"],
+    });
+    assert.equal(iris.points.length, 100);
+    assert.deepEqual(iris.points[0], [1.4, 4.7], "row 51 of the file, versicolor, features swapped");
+    assert.equal(iris.labels[0], 1, "versicolor is the second species asked for");
+    assert.equal(iris.labels[99], 0);
+    assert.deepEqual(iris.classNames, ["virginica", "versicolor"]);
+  });
+
+  test("loadIris rejects unknown features and repeated species", () => {
+    assert.throws(
+      () => loadIris({ features: ["petal_area" as "petal_width"] }),
+      (e: Error) =>
+        e.message ===
+        'loadIris: options.features entries must be one of sepal_length, sepal_width, petal_length, petal_width, got "petal_area".',
+    );
+    assert.throws(
+      () => loadIris({ species: ["setosa", "setosa"] }),
+      (e: Error) =>
+        e.message ===
+        'loadIris: options.species must not repeat an entry, got ["setosa", "setosa"] (length 2).',
+    );
+  });
+
+  test("grid2d covers the padded bounding box, row by row", () => {
+    const g = grid2d(
+      [
+        [0, 0],
+        [1, 2],
+      ],
+      { steps: 3, pad: 0 },
+    );
+    assert.deepEqual(g.x, [0, 0.5, 1]);
+    assert.deepEqual(g.y, [0, 1, 2]);
+    assert.deepEqual(g.points[3], [0, 1]);
+    assert.deepEqual(g.points[8], [1, 2]);
+    const padded = grid2d(
+      [
+        [0, 0],
+        [10, 10],
+      ],
+      { steps: 5, pad: 0.1 },
+    );
+    assert.deepEqual(padded.x, [-1, 2, 5, 8, 11]);
+    assert.throws(
+      () => grid2d([[0, 0, 0]]),
+      (e: Error) =>
+        e.message === "grid2d: points must be finite [x, y] pairs, got [0, 0, 0] (length 3) at index 0.",
+    );
+  });
+});
