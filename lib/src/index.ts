@@ -12,3 +12,6 @@ export * from "./kernels";
 export * from "./distance";
 export * from "./nadaraya_watson";
 export * from "./data";
+export * from "./parzen";
+export * from "./classification_data";
+export * from "./attention";
