@@ -12,6 +12,7 @@ export * from "./kernels";
 export * from "./distance";
 export * from "./nadaraya_watson";
 export * from "./data";
+export * from "./metrics";
 export * from "./parzen";
 export * from "./classification_data";
 export * from "./attention";
