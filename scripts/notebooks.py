@@ -1,0 +1,381 @@
+"""Execute notebooks headlessly in a fresh kernel each, with nbclient, and keep their outputs honest.
+
+Run it through `npm run notebooks` (scripts/notebooks.ts), which builds lib, prepares the project's
+Python environment and sets a deterministic environment for the kernel. Directly:
+
+    .venv/bin/python scripts/notebooks.py [--check] [--timeout SECONDS] [NOTEBOOK ...]
+
+Without --check, every notebook (default: notebooks/**/*.ipynb) is executed top to bottom and its
+outputs are written back, normalised (no timings, no kernel version, consecutive streams merged).
+With --check, each notebook is executed into a temporary copy and compared with the committed file;
+any difference in a code cell's outputs or execution count fails.
+
+A notebook fails when a cell raises, writes to stderr (tslab reports compile and runtime errors
+there), prints an absolute path, or runs past the time limit. The message names the notebook, the
+cell and the error. Cell tags:
+    raises-exception     the cell is expected to fail (nbclient's own tag)
+    allow-stderr         stderr output in this cell is expected
+    nbval-ignore-output  --check does not compare this cell's outputs (nbval's tag, same meaning)
+
+Exit status: 0 when every notebook passed, 1 otherwise, 2 on bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import copy
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_TIMEOUT = 300
+KERNEL = "tslab"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+STACK_FRAME = re.compile(r"^\s+at ")
+TEXT_MIME = re.compile(r"^(text/|application/(json|javascript)|image/svg)")
+
+
+class NotebookFailure(Exception):
+    """A notebook did not run cleanly; the message says where and why."""
+
+
+def rel(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def cell_label(nb, index: int) -> str:
+    """'cell 5 (3rd code cell)': 1-based position in the notebook, then among code cells."""
+    code_number = sum(1 for c in nb.cells[: index + 1] if c.cell_type == "code")
+    return f"cell {index + 1} ({ordinal(code_number)} code cell)"
+
+
+def tags(cell) -> list[str]:
+    return list(cell.get("metadata", {}).get("tags", []))
+
+
+def first_line(source: str) -> str:
+    for line in source.splitlines():
+        if line.strip():
+            return line.strip()[:100]
+    return "(empty)"
+
+
+def error_text(cell) -> str:
+    """What went wrong in a cell, from its error outputs and stderr, without stack frames."""
+    parts: list[str] = []
+    for out in cell.get("outputs", []):
+        if out.output_type == "error":
+            parts.append(f"{out.ename}: {out.evalue}")
+        elif out.output_type == "stream" and out.name == "stderr":
+            parts.append(out.text)
+    lines = [ANSI.sub("", line).rstrip() for line in "\n".join(parts).splitlines()]
+    lines = [line for line in lines if line.strip() and not STACK_FRAME.match(line)]
+    if len(lines) > 12:
+        lines = lines[:12] + ["..."]
+    return "\n".join(f"    {line}" for line in lines) or "    (the kernel reported an error but printed nothing)"
+
+
+def merge_streams(outputs: list) -> list:
+    """Joins consecutive stream outputs of the same name, as JupyterLab does when it saves."""
+    merged: list = []
+    for out in outputs:
+        if (
+            out.get("output_type") == "stream"
+            and merged
+            and merged[-1].get("output_type") == "stream"
+            and merged[-1].get("name") == out.get("name")
+        ):
+            merged[-1]["text"] = merged[-1]["text"] + out["text"]
+        else:
+            merged.append(copy.deepcopy(out))
+    return merged
+
+
+def normalise(nb) -> None:
+    """Removes what varies between runs and machines but means nothing: timings, kernel version, ids of display."""
+    language = nb.metadata.get("language_info")
+    if isinstance(language, dict):
+        language.pop("version", None)
+    for cell in nb.cells:
+        metadata = cell.get("metadata", {})
+        metadata.pop("execution", None)
+        if cell.cell_type != "code":
+            continue
+        cell.outputs = merge_streams(cell.outputs)
+        for out in cell.outputs:
+            out.pop("transient", None)
+
+
+def absolute_path_patterns() -> list[re.Pattern]:
+    places = {str(ROOT), os.path.expanduser("~"), tempfile.gettempdir(), os.path.realpath(tempfile.gettempdir())}
+    patterns = [re.compile(re.escape(p) + r"(?=[/\\\s\"']|$)") for p in places if len(p) > 1]
+    patterns.append(re.compile(r"(?<![\w.])/(?:home|Users)/[^/\s]+/"))
+    patterns.append(re.compile(r"\b[A-Za-z]:\\(?:Users|Documents and Settings)\\"))
+    return patterns
+
+
+def output_texts(out) -> list[str]:
+    if out.get("output_type") == "stream":
+        return [out.get("text", "")]
+    if out.get("output_type") == "error":
+        return [f"{out.get('ename', '')}: {out.get('evalue', '')}", *out.get("traceback", [])]
+    texts = []
+    for mime, value in out.get("data", {}).items():
+        if TEXT_MIME.match(mime):
+            texts.append(value if isinstance(value, str) else json.dumps(value))
+    return texts
+
+
+def find_absolute_paths(nb, path: Path, patterns: list[re.Pattern]) -> list[str]:
+    problems = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.outputs:
+            for text in output_texts(out):
+                for pattern in patterns:
+                    match = pattern.search(text)
+                    if match:
+                        start = max(0, match.start() - 20)
+                        snippet = text[start : match.end() + 30].replace("\n", " ")
+                        problems.append(
+                            f"{rel(path)}, {cell_label(nb, index)}: output contains an absolute path: ...{snippet}..."
+                        )
+                        break
+    return problems
+
+
+def check_clean_run(nb, path: Path) -> None:
+    """Fails on any stderr or error output that the cell's tags do not allow."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        cell_tags = tags(cell)
+        bad = [
+            out
+            for out in cell.outputs
+            if (out.output_type == "error" and "raises-exception" not in cell_tags)
+            or (
+                out.output_type == "stream"
+                and out.name == "stderr"
+                and "allow-stderr" not in cell_tags
+                and "raises-exception" not in cell_tags
+            )
+        ]
+        if bad:
+            raise NotebookFailure(
+                f"{rel(path)}, {cell_label(nb, index)} wrote error output:\n{error_text({'outputs': bad})}\n"
+                f"    in: {first_line(cell.source)}"
+            )
+
+
+async def execute_within(client: NotebookClient, timeout: float) -> bool:
+    """Runs the notebook; returns True when it was stopped at the time limit (its kernel shut down)."""
+    task = asyncio.ensure_future(client.async_execute())
+    done, _ = await asyncio.wait({task}, timeout=timeout)
+    if task in done:
+        task.result()
+        return False
+    # nbclient's background checks fail once the kernel is gone; that is expected here.
+    asyncio.get_running_loop().set_exception_handler(lambda loop, context: None)
+    task.cancel()
+    try:
+        await task
+    except BaseException:  # noqa: BLE001 - whatever the cancelled run raised, the answer is "too slow"
+        pass
+    return True
+
+
+def execute(path: Path, timeout: float):
+    """Runs every cell of the notebook in a fresh kernel, with the notebook's folder as working directory."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    kernel_name = nb.metadata.get("kernelspec", {}).get("name", KERNEL)
+    current = {"index": None}
+
+    def on_cell_start(cell, cell_index):
+        current["index"] = cell_index
+
+    client = NotebookClient(
+        nb,
+        timeout=timeout + 60,  # the limit for the whole notebook below fires first
+        startup_timeout=min(timeout, 120),
+        kernel_name=kernel_name,
+        record_timing=False,
+        allow_errors=False,
+        resources={"metadata": {"path": str(path.resolve().parent)}},
+        on_cell_start=on_cell_start,
+    )
+
+    def where() -> str:
+        index = current["index"]
+        return "while starting the kernel" if index is None else f"in {cell_label(nb, index)}"
+
+    try:
+        if asyncio.run(execute_within(client, timeout)):
+            raise NotebookFailure(f"{rel(path)} did not finish within {timeout:g} s (stopped {where()})")
+    except NotebookFailure:
+        raise
+    except CellExecutionError:
+        index = current["index"]
+        cell = nb.cells[index]
+        raise NotebookFailure(
+            f"{rel(path)}, {cell_label(nb, index)} failed:\n{error_text(cell)}\n    in: {first_line(cell.source)}"
+        ) from None
+    except CellTimeoutError:
+        raise NotebookFailure(f"{rel(path)} did not finish within {timeout:g} s (stopped {where()})") from None
+    except DeadKernelError as err:
+        raise NotebookFailure(f"{rel(path)}: the {kernel_name} kernel died {where()} ({err})") from None
+    except Exception as err:  # noqa: BLE001 - name the notebook for any kernel start-up problem
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise NotebookFailure(f"{rel(path)}: could not run {where()}: {type(err).__name__}: {first}") from None
+    return nb
+
+
+def dumps(nb) -> str:
+    nbformat.validate(nb)
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def compare(committed, executed, path: Path) -> list[str]:
+    """The differences that matter between the committed notebook and its re-run."""
+    problems = []
+    if len(committed.cells) != len(executed.cells):
+        return [f"{rel(path)}: the re-run has {len(executed.cells)} cells, the committed file {len(committed.cells)}"]
+    for index, (old, new) in enumerate(zip(committed.cells, executed.cells)):
+        if old.cell_type != "code":
+            continue
+        where = f"{rel(path)}, {cell_label(committed, index)}"
+        if "execution" in old.get("metadata", {}):
+            problems.append(f"{where}: committed metadata carries execution timings")
+        if old.get("execution_count") != new.get("execution_count"):
+            problems.append(
+                f"{where}: execution count is {old.get('execution_count')} in the committed file, "
+                f"{new.get('execution_count')} when re-run (run the notebook top to bottom and commit it)"
+            )
+        if "nbval-ignore-output" in tags(old):
+            continue
+        old_outputs, new_outputs = merge_streams(old.outputs), merge_streams(new.outputs)
+        for out in old_outputs + new_outputs:
+            out.pop("transient", None)
+        if old_outputs != new_outputs:
+            problems.append(f"{where} ({first_line(old.source)}): outputs differ\n{describe_diff(old_outputs, new_outputs)}")
+    return problems
+
+
+def summarise(out) -> str:
+    kind = out.get("output_type")
+    if kind == "stream":
+        return f"{out.get('name')}: {out.get('text', '')!r}"[:200]
+    if kind == "error":
+        return f"error {out.get('ename')}: {out.get('evalue')}"[:200]
+    parts = []
+    for mime, value in sorted(out.get("data", {}).items()):
+        if isinstance(value, str) and not TEXT_MIME.match(mime):
+            parts.append(f"{mime} ({len(value)} base64 chars)")
+        else:
+            parts.append(f"{mime}: {json.dumps(value)[:120]}")
+    return f"{kind} " + ", ".join(parts)
+
+
+def describe_diff(old: list, new: list) -> str:
+    lines = []
+    for i in range(max(len(old), len(new))):
+        a = old[i] if i < len(old) else None
+        b = new[i] if i < len(new) else None
+        if a == b:
+            continue
+        lines.append(f"      output {i + 1} committed: {summarise(a) if a is not None else '(none)'}")
+        lines.append(f"      output {i + 1} re-run:    {summarise(b) if b is not None else '(none)'}")
+        if len(lines) >= 8:
+            break
+    return "\n".join(lines)
+
+
+def discover(args: list[str]) -> list[Path]:
+    if args:
+        paths = [Path(a) for a in args]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            print(f"notebooks: no such notebook: {', '.join(missing)}", file=sys.stderr)
+            sys.exit(2)
+        return paths
+    found = sorted(p for p in (ROOT / "notebooks").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+    return found
+
+
+def run_one(path: Path, check: bool, timeout: float, patterns) -> str:
+    started = time.monotonic()
+    executed = execute(path, timeout)
+    check_clean_run(executed, path)
+    normalise(executed)
+    problems = find_absolute_paths(executed, path, patterns)
+    if problems:
+        raise NotebookFailure("\n".join(problems))
+    seconds = time.monotonic() - started
+    if check:
+        committed = nbformat.read(path, as_version=4)
+        problems = compare(committed, executed, path)
+        if problems:
+            copy_path = Path(tempfile.mkdtemp(prefix="notebook-rerun-")) / path.name
+            copy_path.write_text(dumps(executed), encoding="utf-8")
+            raise NotebookFailure("\n".join(problems) + f"\n    the re-run is in {copy_path}")
+        return f"ok      {rel(path)} (outputs match; {seconds:.1f} s)"
+    text = dumps(executed)
+    if path.read_text(encoding="utf-8") == text:
+        return f"ok      {rel(path)} (unchanged; {seconds:.1f} s)"
+    path.write_text(text, encoding="utf-8")
+    return f"wrote   {rel(path)} ({seconds:.1f} s)"
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description="Execute notebooks in a fresh kernel each.")
+    parser.add_argument("--check", action="store_true", help="re-run into a temporary copy and compare")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=float(os.environ.get("NOTEBOOK_TIMEOUT", DEFAULT_TIMEOUT)),
+        help=f"seconds allowed per notebook (default {DEFAULT_TIMEOUT}, or $NOTEBOOK_TIMEOUT)",
+    )
+    parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/**/*.ipynb)")
+    args = parser.parse_args(argv)
+    paths = discover(args.notebooks)
+    if not paths:
+        print("notebooks: no notebooks found in notebooks/")
+        return 0
+    patterns = absolute_path_patterns()
+    failed = 0
+    for path in paths:
+        try:
+            print(run_one(path, args.check, args.timeout, patterns), flush=True)
+        except NotebookFailure as failure:
+            failed += 1
+            print(f"FAILED  {failure}", flush=True)
+    print(f"notebooks: {len(paths) - failed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

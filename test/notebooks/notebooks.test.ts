@@ -1,0 +1,38 @@
+/**
+ * The notebooks themselves: each one (the smoke fixture and every notebook in notebooks/) runs
+ * top to bottom in a fresh tslab kernel within the time limit, with no error output, and its
+ * re-run outputs match the committed ones (`npm run notebooks -- --check`).
+ */
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+
+import { NOTEBOOK_TIMEOUT, notebooksUnderTest, pythonEnv, runNotebookScript } from "./helpers";
+
+const notebooks = notebooksUnderTest();
+
+describe("committed notebooks", () => {
+  before(async () => {
+    await pythonEnv();
+  });
+
+  test("the smoke fixture is among the notebooks under test", () => {
+    assert.ok(notebooks.includes("test/fixtures/smoke.ipynb"), `found: ${notebooks.join(", ")}`);
+  });
+
+  for (const notebook of notebooks) {
+    test(
+      `${notebook} runs cleanly and reproduces its committed outputs`,
+      { timeout: (NOTEBOOK_TIMEOUT + 120) * 1000 },
+      async () => {
+        const { code, output } = await runNotebookScript([
+          "--check",
+          "--timeout",
+          String(NOTEBOOK_TIMEOUT),
+          notebook,
+        ]);
+        assert.equal(code, 0, output);
+        assert.match(output, new RegExp(`^ok +${notebook.replace(/[.]/g, "\\.")} \\(outputs match`, "m"));
+      },
+    );
+  }
+});

@@ -1,0 +1,152 @@
+/**
+ * The headless notebook runner (scripts/notebooks.py): what it writes back, and how it fails.
+ * Each test writes a small tslab notebook into a temporary folder and runs it in a fresh kernel.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+
+import { pythonEnv, runNotebookScript, stdout, writeNotebook } from "./helpers";
+
+const LIMIT = { timeout: 180_000 };
+
+describe("notebook runner", () => {
+  let dir: string;
+
+  before(async () => {
+    await pythonEnv();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "runner-test-"));
+  });
+
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test("writes outputs back with execution counts and no timings or kernel version", LIMIT, async () => {
+    const file = writeNotebook(dir, "write.ipynb", [
+      { source: "console.log(6 * 7);" },
+      { source: 'console.log("two");' },
+    ]);
+    const first = await runNotebookScript([file]);
+    assert.equal(first.code, 0, first.output);
+    assert.match(first.output, /^wrote +.*write\.ipynb/m);
+    const nb = JSON.parse(fs.readFileSync(file, "utf8"));
+    const code = nb.cells.filter((c: { cell_type: string }) => c.cell_type === "code");
+    assert.deepEqual(
+      code.map((c: { execution_count: number }) => c.execution_count),
+      [1, 2],
+    );
+    assert.deepEqual(code[0].outputs, [{ name: "stdout", output_type: "stream", text: ["42\n"] }]);
+    assert.deepEqual(code[1].outputs, [{ name: "stdout", output_type: "stream", text: ["two\n"] }]);
+    assert.equal(nb.metadata.language_info.name, "typescript");
+    assert.equal("version" in nb.metadata.language_info, false);
+    for (const cell of code) assert.equal("execution" in cell.metadata, false);
+
+    const bytes = fs.readFileSync(file, "utf8");
+    const again = await runNotebookScript([file]);
+    assert.equal(again.code, 0, again.output);
+    assert.match(again.output, /^ok +.*write\.ipynb \(unchanged/m);
+    assert.equal(fs.readFileSync(file, "utf8"), bytes);
+
+    const check = await runNotebookScript(["--check", file]);
+    assert.equal(check.code, 0, check.output);
+    assert.match(check.output, /outputs match/);
+  });
+
+  test("a failing cell fails the run, naming the notebook, the cell and the error", LIMIT, async () => {
+    const file = writeNotebook(dir, "throws.ipynb", [
+      { source: "const ok = 1;" },
+      { source: 'throw new RangeError("deliberate failure for the runner test");' },
+      { source: "console.log('never reached');" },
+    ]);
+    const before = fs.readFileSync(file, "utf8");
+    const { code, output } = await runNotebookScript([file]);
+    assert.equal(code, 1, output);
+    assert.match(output, /^FAILED +.*throws\.ipynb, cell 3 \(2nd code cell\) failed:/m);
+    assert.match(output, /RangeError: deliberate failure for the runner test/);
+    assert.match(output, /notebooks: 0 passed, 1 failed/);
+    assert.equal(fs.readFileSync(file, "utf8"), before, "a failed run must not rewrite the notebook");
+  });
+
+  test("a TypeScript type error fails the run", LIMIT, async () => {
+    const file = writeNotebook(dir, "types.ipynb", [{ source: 'const n: number = "text";' }]);
+    const { code, output } = await runNotebookScript([file]);
+    assert.equal(code, 1, output);
+    assert.match(output, /types\.ipynb, cell 2 \(1st code cell\) failed:/);
+    assert.match(output, /Type 'string' is not assignable to type 'number'/);
+  });
+
+  test("stderr output fails unless the cell is tagged allow-stderr", LIMIT, async () => {
+    const noisy = writeNotebook(dir, "stderr.ipynb", [{ source: 'console.error("careful");' }]);
+    const failed = await runNotebookScript([noisy]);
+    assert.equal(failed.code, 1, failed.output);
+    assert.match(failed.output, /stderr\.ipynb, cell 2 \(1st code cell\) wrote error output:\n {4}careful/);
+
+    const allowed = writeNotebook(dir, "stderr-allowed.ipynb", [
+      { source: 'console.error("careful");', tags: ["allow-stderr"] },
+    ]);
+    const passed = await runNotebookScript([allowed]);
+    assert.equal(passed.code, 0, passed.output);
+  });
+
+  test(
+    "--check fails when outputs differ from the committed ones, and leaves the file alone",
+    LIMIT,
+    async () => {
+      const file = writeNotebook(dir, "drift.ipynb", [
+        { source: "console.log(6 * 7);", outputs: [stdout("41\n")], executionCount: 1 },
+      ]);
+      const before = fs.readFileSync(file, "utf8");
+      const { code, output } = await runNotebookScript(["--check", file]);
+      assert.equal(code, 1, output);
+      assert.match(
+        output,
+        /drift\.ipynb, cell 2 \(1st code cell\) \(console\.log\(6 \* 7\);\): outputs differ/,
+      );
+      assert.match(output, /output 1 committed: stdout: '41\\n'/);
+      assert.match(output, /output 1 re-run: +stdout: '42\\n'/);
+      assert.equal(fs.readFileSync(file, "utf8"), before);
+    },
+  );
+
+  test(
+    "--check skips the outputs of a cell tagged nbval-ignore-output, but not its execution count",
+    LIMIT,
+    async () => {
+      const ignored = writeNotebook(dir, "ignored.ipynb", [
+        {
+          source: "console.log(Math.random());",
+          outputs: [stdout("0.5\n")],
+          executionCount: 1,
+          tags: ["nbval-ignore-output"],
+        },
+      ]);
+      const passed = await runNotebookScript(["--check", ignored]);
+      assert.equal(passed.code, 0, passed.output);
+
+      const unexecuted = writeNotebook(dir, "unexecuted.ipynb", [
+        { source: "console.log(1);", outputs: [], executionCount: null, tags: ["nbval-ignore-output"] },
+      ]);
+      const failed = await runNotebookScript(["--check", unexecuted]);
+      assert.equal(failed.code, 1, failed.output);
+      assert.match(failed.output, /execution count is None in the committed file, 1 when re-run/);
+    },
+  );
+
+  test("an absolute path in an output fails the run", LIMIT, async () => {
+    const file = writeNotebook(dir, "paths.ipynb", [{ source: "console.log(`here: ${process.cwd()}`);" }]);
+    const { code, output } = await runNotebookScript([file]);
+    assert.equal(code, 1, output);
+    assert.match(output, /paths\.ipynb, cell 2 \(1st code cell\): output contains an absolute path/);
+  });
+
+  test("a notebook that runs past its time limit fails, naming the cell it stopped in", LIMIT, async () => {
+    const file = writeNotebook(dir, "slow.ipynb", [
+      { source: "const a = 1;" },
+      { source: "await new Promise((resolve) => setTimeout(resolve, 600_000));" },
+    ]);
+    const { code, output } = await runNotebookScript(["--timeout", "12", file]);
+    assert.equal(code, 1, output);
+    assert.match(output, /slow\.ipynb did not finish within 12 s \(stopped in cell 3 \(2nd code cell\)\)/);
+  });
+});
