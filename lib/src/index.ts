@@ -16,3 +16,4 @@ export * from "./metrics";
 export * from "./parzen";
 export * from "./classification_data";
 export * from "./attention";
+export * from "./figures";

@@ -1,0 +1,32 @@
+/**
+ * Figures: tutorial-quality plots in the spirit of the d2l book's `plot` and `show_heatmaps`.
+ *
+ * - Build: {@link linesFigure} (a row of line/point panels sharing the y axis) and
+ *   {@link heatmapsFigure} (a row of attention heatmaps with one "Reds" colour bar), or the
+ *   tutorial's own figures ({@link kernelShapesFigure}, {@link predictionsFigure},
+ *   {@link attentionFigure}). A {@link Figure} is a plain value: panels, series, labels, colour
+ *   domain and the Vega-Lite spec that draws it.
+ * - Output: {@link show} (inline PNG in a tslab notebook), {@link saveFigure} (SVG + PNG files),
+ *   {@link renderSvg} / {@link renderPng} (bytes), {@link openFigure} (interactive Plotly window).
+ *
+ * Rendering needs no browser and no system font: Vega-Lite → vega → SVG → resvg → PNG, with
+ * DejaVu Sans from the `dejavu-fonts-ttf` package. The same figure always gives the same bytes.
+ */
+export * from "./types";
+export { FIGURE_FONT, DEFAULT_FIGURE_SIZE, DEFAULT_PIXEL_RATIO, SERIES_COLORS, figureFontFiles } from "./style";
+export { linesFigure, type LinesFigureOptions } from "./lines";
+export { heatmapsFigure, type HeatmapsFigureOptions } from "./heatmaps";
+export { renderSvg, renderPng, svgToPng, saveFigure, type SavedFigure } from "./render";
+export { show, type ShowOptions, type PngDisplay } from "./show";
+export { openFigure, toPlotly, type PlotlyFigure } from "./interactive";
+export {
+  GAUSSIAN_WIDTHS,
+  kernelTitle,
+  kernelShapeGrid,
+  kernelShapesFigure,
+  predictionsFigure,
+  attentionFigure,
+  tutorialFigures,
+  type TutorialPanel,
+  type FigureEntry,
+} from "./tutorial";
