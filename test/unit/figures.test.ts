@@ -1,6 +1,7 @@
 // Figures: the structure of every tutorial figure, headless rendering (exact size, byte-identical
 // on re-render, bundled font), what show() hands to tslab's display, files, and the Plotly view.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -492,5 +493,28 @@ describe("toPlotly (what openFigure sends)", () => {
   test("nodeplotlib is never loaded by building, rendering or converting figures", () => {
     const loaded = Object.keys(require.cache).filter((m) => m.includes(`${path.sep}nodeplotlib${path.sep}`));
     assert.deepEqual(loaded, []);
+  });
+});
+
+describe("README", () => {
+  test("the figures example runs, prints what its comments say and writes both files", () => {
+    const root = path.resolve(__dirname, "..", "..");
+    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+    const match = /```js\n(\/\/ figures-example\.mjs[\s\S]*?)```/.exec(readme);
+    assert.ok(match, "README has the figures-example.mjs block");
+    // Beside the built package, so that "attention-pooling" resolves; run in a scratch folder.
+    const file = path.join(root, "lib", "dist", ".figures-example.mjs");
+    const cwd = fs.mkdtempSync(path.join(os.tmpdir(), "figures-example-"));
+    fs.writeFileSync(file, match[1]!);
+    try {
+      const out = execFileSync(process.execPath, [file], { cwd, encoding: "utf8" }).trim().split("\n");
+      const expected = [...match[1]!.matchAll(/console\.log\(.*\); \/\/ (.*)/g)].map((m) => m[1]);
+      assert.deepEqual(out, expected);
+      assert.deepEqual(pngSize(fs.readFileSync(path.join(cwd, "widths.png"))), { width: 1920, height: 480 });
+      assert.match(fs.readFileSync(path.join(cwd, "widths.svg"), "utf8"), /^<svg /);
+    } finally {
+      fs.rmSync(file, { force: true });
+      fs.rmSync(cwd, { recursive: true, force: true });
+    }
   });
 });
