@@ -293,7 +293,14 @@ export async function renderSvg(figure: RenderableFigure): Promise<string> {
 
 /**
  * Rasterises an SVG from {@link renderSvg} to PNG at `pixelRatio` device pixels per CSS pixel,
- * with resvg, system fonts disabled and DejaVu Sans as the only font.
+ * with resvg, system fonts disabled and DejaVu Sans as the only font, on a white background.
+ * Synchronous; a W × H SVG gives a (W·pixelRatio) × (H·pixelRatio) PNG.
+ *
+ * @example
+ * ```ts
+ * const figure = kernelShapesFigure();
+ * const png = svgToPng(await renderSvg(figure), 2); // the same bytes as await renderPng(figure)
+ * ```
  */
 export function svgToPng(svg: string, pixelRatio: number): Uint8Array {
   const { Resvg } = loadResvg();

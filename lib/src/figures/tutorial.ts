@@ -81,7 +81,15 @@ function resolvePanels(fn: string, panels: unknown): { kernel: KernelName; sigma
   return panels.map((p, i) => resolvePanel(fn, p, i));
 }
 
-/** The offsets at which kernel shapes are drawn: −2.5, −2.4, …, 2.4 (the tutorial's `arange(-2.5, 2.5, 0.1)`). */
+/**
+ * The offsets at which kernel shapes are drawn: −2.5, −2.4, …, 2.4, fifty points (the tutorial's
+ * `arange(-2.5, 2.5, 0.1)`), each the double nearest to i/10.
+ *
+ * @example
+ * ```ts
+ * kernelShapeGrid().length; // 50
+ * ```
+ */
 export function kernelShapeGrid(): number[] {
   return Array.from({ length: 50 }, (_, i) => (i - 25) / 10);
 }
@@ -212,8 +220,13 @@ export interface FigureEntry {
  * heatmaps of the four kernels, predictions and heatmaps of the Gaussian widths 0.1, 0.2, 0.5, 1.
  * Exercise notebooks add their own entries next to these in `scripts/figures.ts`.
  *
- * @param data the tutorial data. Default: {@link loadTutorialData}().
+ * @param data the tutorial data. Default: {@link loadTutorialData}() (read when a figure is built).
  * @param options size options passed to every figure.
+ *
+ * @example
+ * ```ts
+ * for (const entry of tutorialFigures()) await saveFigure(entry.build(), `figures/${entry.name}`);
+ * ```
  */
 export function tutorialFigures(data?: TutorialData, options: FigureSizeOptions = {}): FigureEntry[] {
   const d = (): TutorialData => data ?? loadTutorialData();

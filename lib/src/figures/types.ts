@@ -52,25 +52,35 @@ export interface HeatmapPanelInput {
 
 /** A series as stored in a figure: every default resolved, coordinates as plain numbers. */
 export interface FigureSeries {
+  /** Legend label. */
   readonly name: string;
+  /** `"line"`, `"dashed"` or `"points"`. */
   readonly style: SeriesStyle;
+  /** CSS colour. */
   readonly color: string;
+  /** Opacity in [0, 1]. */
   readonly opacity: number;
+  /** x coordinates. */
   readonly x: readonly number[];
+  /** y coordinates, one per x. */
   readonly y: readonly number[];
 }
 
 /** A panel of a {@link LinesFigure}. */
 export interface LinePanel {
+  /** Title above the panel. */
   readonly title?: string;
+  /** x-axis label. */
   readonly xLabel: string;
   /** The x range drawn. */
   readonly xDomain: readonly [number, number];
+  /** The series, in drawing order. */
   readonly series: readonly FigureSeries[];
 }
 
 /** A panel of a {@link HeatmapsFigure}. */
 export interface HeatmapPanel {
+  /** Title above the panel. */
   readonly title?: string;
   /** Number of queries (columns drawn along x). */
   readonly nQueries: number;
@@ -134,10 +144,15 @@ export type Figure = LinesFigure | HeatmapsFigure;
  * this library produce them too.
  */
 export interface RenderableFigure {
+  /** What kind of figure it is, e.g. `"lines"`. */
   readonly kind: string;
+  /** Width in CSS pixels. */
   readonly width: number;
+  /** Height in CSS pixels. */
   readonly height: number;
+  /** Device pixels per CSS pixel in PNG output. */
   readonly pixelRatio: number;
+  /** The Vega-Lite spec, a row of panels (`hconcat`). */
   readonly spec: Record<string, unknown>;
 }
 
