@@ -13,11 +13,22 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { initBackend, renderSvg, svgToPng, tutorialFigures, type FigureEntry } from "../lib/src/index";
+import {
+  initBackend,
+  parzenExerciseFigures,
+  renderSvg,
+  sphereExerciseFigures,
+  svgToPng,
+  tutorialFigures,
+  type FigureEntry,
+  type RenderableFigure,
+} from "../lib/src/index";
 
 /** Every figure `npm run figures` writes, in order. */
-const FIGURES: readonly FigureEntry[] = [
+const FIGURES: readonly FigureEntry<RenderableFigure>[] = [
   ...tutorialFigures(),
+  ...parzenExerciseFigures(),
+  ...sphereExerciseFigures(),
   // Exercise notebooks register their figures here, e.g. ...parzenFigures(),
 ];
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 
 import {
+  attentionWeightTolerance,
   attentionWeights,
   initBackend,
   normalizeRows,
@@ -50,12 +51,8 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 /** The values float32 would store: the inputs both lib paths actually see. */
 const toFloat32 = (rows: number[][]): number[][] => rows.map((r) => r.map(Math.fround));
 
-/**
- * Float32 tolerance for attention weights: logits are O(1/σ²) for unit vectors, float32 rounds them
- * with absolute error of a few units of 2⁻²⁴ times that, and a weight moves by at most about twice
- * the largest logit error. 16 · 2⁻²⁴ ≈ 1e-6 per unit of logit scale.
- */
-const weightTolerance = (sigma2: number): number => 1e-6 * Math.max(1, 1 / sigma2);
+/** The float32 tolerance of lib (1e-6 · max(1, 1/σ²)), tested below. */
+const weightTolerance = attentionWeightTolerance;
 
 describe("unit vectors: ‖q − k‖² = 2 − 2 q·k", () => {
   for (const d of [2, 16, 128]) {
@@ -114,6 +111,20 @@ describe("Gaussian Nadaraya-Watson on the sphere is softmax(q·k / σ²)", () =>
     const att = take(sdpa.weights);
     sdpa.outputs.dispose();
     assert.ok(maxAbsDiff(nw, att) > 0.05, `differ by ${maxAbsDiff(nw, att)}`);
+  });
+
+  test("only the keys need equal length: the query's ‖q‖² is the same for every key and cancels", () => {
+    const q = randomNormalVectors(10, 16, "off-sphere-q").map((row, i) =>
+      row.map((v) => v * (0.2 + 0.3 * i)),
+    );
+    const k = randomUnitVectors(12, 16, "on-sphere-k");
+    const nw = take(attentionWeights(k, q, "gaussian", { sigma: 2 }));
+    const sdpa = scaledDotProductAttention(q, k, k, { temperature: 4 });
+    const att = take(sdpa.weights);
+    sdpa.outputs.dispose();
+    const ref = referenceGaussianWeights(toFloat32(q), toFloat32(k), 2).flat();
+    assertClose(att, ref, 0, 1e-6, "dot-product weights vs float64 Gaussian weights");
+    assertClose(nw, ref, 0, 1e-6, "Gaussian weights vs float64");
   });
 
   test("normalising the rows first restores the identity", () => {

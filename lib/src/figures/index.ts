@@ -30,3 +30,6 @@ export {
   type TutorialPanel,
   type FigureEntry,
 } from "./tutorial";
+export * from "./decision";
+export * from "./exercises_parzen";
+export * from "./exercises_sphere";

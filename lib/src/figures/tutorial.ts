@@ -12,7 +12,14 @@ import { attentionWeights, nadarayaWatson } from "../nadaraya_watson";
 import { heatmapsFigure, type HeatmapsFigureOptions } from "./heatmaps";
 import { linesFigure, type LinesFigureOptions } from "./lines";
 import { MAGENTA, SERIES_COLORS } from "./style";
-import type { Figure, FigureSizeOptions, HeatmapsFigure, LinePanelInput, LinesFigure } from "./types";
+import type {
+  Figure,
+  FigureSizeOptions,
+  HeatmapsFigure,
+  LinePanelInput,
+  LinesFigure,
+  RenderableFigure,
+} from "./types";
 
 /** The Gaussian widths σ the tutorial compares. */
 export const GAUSSIAN_WIDTHS = [0.1, 0.2, 0.5, 1] as const;
@@ -205,14 +212,17 @@ export function attentionFigure(
   }
 }
 
-/** A figure that `npm run figures` writes to `figures/<name>.svg` and `figures/<name>.png`. */
-export interface FigureEntry {
+/**
+ * A figure that `npm run figures` writes to `figures/<name>.svg` and `figures/<name>.png`. `F` is
+ * the kind of figure it builds: a {@link Figure} by default, or another builder's (e.g. `decisionFigure`'s).
+ */
+export interface FigureEntry<F extends RenderableFigure = Figure> {
   /** File name without extension, e.g. `"tutorial-kernel-shapes"`. */
   readonly name: string;
   /** One line saying what the figure shows. */
   readonly description: string;
   /** Builds the figure (called only when it is rendered). */
-  readonly build: () => Figure;
+  readonly build: () => F;
 }
 
 /**
