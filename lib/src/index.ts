@@ -16,4 +16,6 @@ export * from "./metrics";
 export * from "./parzen";
 export * from "./classification_data";
 export * from "./attention";
+export * from "./bandwidth";
 export * from "./figures";
+export * from "./consistency";
