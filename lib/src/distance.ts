@@ -11,9 +11,10 @@ export const DIRECT_MAX_DIMS = 4;
  * Scaled squared distances between queries `[m, d]` and keys `[n, d]`, shape `[m, n]`.
  *
  * `sigma` is a scalar or `[d]` tensor, so the result can be differentiated in σ. For
- * d ≤ {@link DIRECT_MAX_DIMS} the differences are formed directly, which is exact and
- * translation invariant in float32. Above that the expansion ‖q‖² + ‖k‖² − 2 q·k is used, after
- * centring both sets on `centre` (the keys' mean) to limit cancellation; it is clamped at 0.
+ * d ≤ {@link DIRECT_MAX_DIMS} the differences are formed directly, one fused squared-difference
+ * pass per dimension, which is exact and translation invariant in float32. Above that the
+ * expansion ‖q‖² + ‖k‖² − 2 q·k is used, after centring both sets on `centre` (the keys' mean)
+ * to limit cancellation; it is clamped at 0.
  */
 export function scaledSquaredDistances(
   queries: tf.Tensor2D,
@@ -26,14 +27,14 @@ export function scaledSquaredDistances(
     const q = tf.div(queries, sigma) as tf.Tensor2D;
     const k = tf.div(keys, sigma) as tf.Tensor2D;
     if (dims === 1) {
-      return tf.square(tf.sub(q, tf.reshape(k, [1, -1]))) as tf.Tensor2D;
+      return tf.squaredDifference(q, tf.reshape(k, [1, -1])) as tf.Tensor2D;
     }
     if (dims <= DIRECT_MAX_DIMS) {
       const qCols = tf.split(q, dims, 1);
       const kRows = tf.split(tf.transpose(k), dims, 0);
-      let sum: tf.Tensor = tf.square(tf.sub(qCols[0] as tf.Tensor, kRows[0] as tf.Tensor));
+      let sum: tf.Tensor = tf.squaredDifference(qCols[0] as tf.Tensor, kRows[0] as tf.Tensor);
       for (let j = 1; j < dims; j++) {
-        sum = tf.add(sum, tf.square(tf.sub(qCols[j] as tf.Tensor, kRows[j] as tf.Tensor)));
+        sum = tf.add(sum, tf.squaredDifference(qCols[j] as tf.Tensor, kRows[j] as tf.Tensor));
       }
       return sum as tf.Tensor2D;
     }
