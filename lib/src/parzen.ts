@@ -717,3 +717,20 @@ function emptyRows(x: tf.Tensor2D): number[] {
   for (let i = 0; i < rowMax.length; i++) if (rowMax[i] === NEG_INF) out.push(i);
   return out;
 }
+
+/**
+ * One line summarising a {@link DecisionAgreement}, for notebooks and logs: how many queries
+ * agree, the smallest margin, the rounding bound τ and how many queries lie within it.
+ *
+ * @example
+ * ```ts
+ * describeAgreement(a); // "22500 of 22500 agree; smallest margin 1.07e-3; τ = 4.77e-5; within τ: 0"
+ * ```
+ */
+export function describeAgreement(a: DecisionAgreement): string {
+  const e = (v: number): string => (v === 0 ? "0" : v.toExponential(2));
+  return (
+    `${a.agree} of ${a.total} agree; smallest margin ${e(a.minMargin)}; ` +
+    `τ = ${e(a.tolerance)}; within τ: ${a.withinTolerance}`
+  );
+}

@@ -8,14 +8,18 @@ import { before, describe, test } from "node:test";
 import {
   decisionFigure,
   initBackend,
+  nadarayaWatson,
+  oneHotLabels,
   parzenBoundary,
   parzenBoundaryFigure,
   parzenCases,
   parzenExerciseFigures,
+  parzenPosterior,
   PARZEN_SETTINGS,
   type ParzenBoundary,
 } from "../../lib/src/index";
 import { renderSvgWithWarnings } from "../../lib/src/figures/render";
+import { take } from "./helpers";
 
 before(async () => {
   await initBackend({ quiet: true });
@@ -180,4 +184,46 @@ describe("decisionFigure", () => {
       });
     });
   }
+});
+
+describe("exercise 1: the notebook's further checks", () => {
+  const cases = parzenCases();
+
+  test("priors as a moved threshold: plain ±1 Nadaraya-Watson above t = 0.6 is the Parzen decision with priors", () => {
+    const skewed = parzenBoundary(cases.moonsSkewed);
+    const { points, labels } = cases.moons.data;
+    const [piMinus, piPlus] = PARZEN_SETTINGS.skewedPriors;
+    const N = labels.length;
+    const nPlus = labels.filter((l) => l === 1).length;
+    const wMinus = (piMinus * N) / (N - nPlus);
+    const wPlus = (piPlus * N) / nPlus;
+    const t = (wMinus - wPlus) / (wMinus + wPlus);
+    assert.ok(Math.abs(t - 0.6) < 1e-12, `t = ${t}`);
+    const nw = nadarayaWatson(
+      points,
+      labels.map((l) => 2 * l - 1),
+      skewed.grid.points,
+      "gaussian",
+      { sigma: cases.moons.sigma },
+    );
+    const f = take(nw.predictions);
+    const matches = f.filter((v, i) => (v > t ? 1 : 0) === skewed.agreement.parzen[i]).length;
+    assert.equal(matches, f.length);
+  });
+
+  test("three Iris species: the Parzen posterior equals Nadaraya-Watson on one-hot labels within 2e-6 on the grid", () => {
+    const three = cases.iris3;
+    const grid = parzenBoundary(three, 150).grid.points;
+    const posterior = take(
+      parzenPosterior(three.data.points, three.data.labels, grid, "gaussian", { sigma: three.sigma }),
+    );
+    const oneHot = oneHotLabels(three.data.labels);
+    const pooled = nadarayaWatson(three.data.points, oneHot, grid, "gaussian", { sigma: three.sigma });
+    oneHot.dispose();
+    const nw = take(pooled.predictions);
+    let maxDiff = 0;
+    posterior.forEach((p, i) => (maxDiff = Math.max(maxDiff, Math.abs(p - nw[i]!))));
+    assert.ok(maxDiff <= 2e-6, `max difference ${maxDiff}`);
+    assert.ok(maxDiff > 0, "the two paths really are different computations");
+  });
 });
