@@ -120,16 +120,29 @@ export function spread(xs: readonly number[]): number {
   return xs.length < 2 ? 0 : (Math.max(...xs) - Math.min(...xs)) / median(xs);
 }
 
-const fmt = (x: number | undefined, digits = 2): string =>
+/** A time or ns/pair figure with about three significant digits. */
+const fmt = (x: number | undefined): string =>
   x === undefined || !Number.isFinite(x)
     ? "–"
     : x >= 100
       ? x.toFixed(0)
-      : x.toPrecision(digits + 1).replace(/\.?0+$/, (z) => (z.startsWith(".") ? "" : z));
+      : x >= 10
+        ? x.toFixed(1)
+        : x.toFixed(2);
+const secs = (x: number | undefined): string =>
+  x === undefined
+    ? "–"
+    : x < 1
+      ? `${(x * 1000).toFixed(x < 0.1 ? 1 : 0)} ms`
+      : `${x.toFixed(x < 10 ? 2 : 1)} s`;
 const pct = (x: number | undefined): string =>
   x === undefined ? "–" : `${(100 * x).toFixed(x < 0.1 ? 1 : 0)}%`;
 const times = (x: number | undefined): string =>
-  x === undefined || !Number.isFinite(x) ? "–" : `${fmt(x)}×`;
+  x === undefined || !Number.isFinite(x)
+    ? "–"
+    : `${x >= 10 ? x.toFixed(1) : x >= 0.1 ? x.toFixed(2) : x.toPrecision(2)}×`;
+const best = (row: PredictionRow): number | undefined =>
+  row.samples.length ? (Math.min(...row.samples) / (row.n * row.m)) * 1e9 : undefined;
 const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 
 function table(header: string[], rows: string[][]): string[] {
@@ -154,7 +167,7 @@ export function renderMarkdown(r: Results): string[] {
   if (p) {
     out.push(
       `**Prediction** — Gaussian Nadaraya-Watson, σ = ${p.sigma}, n keys = m queries; nanoseconds per (key, query) pair, ` +
-        `median of ${p.runs} runs after a warm-up (spread = (max − min) / median). ` +
+        `median of ${p.runs} runs after a warm-up; best = fastest run; spread = (max − min) / median. ` +
         `"vs numpy" and "vs PyTorch" are speed-ups of that row over the tutorial's dense formula in the same run (> 1: faster).`,
       "",
     );
@@ -167,6 +180,7 @@ export function renderMarkdown(r: Results): string[] {
         String(row.n),
         row.label + (row.impl === p.defaultBackend ? " (default)" : ""),
         row.skipped ? `skipped: ${row.skipped}` : fmt(row.nsPerPair),
+        row.skipped ? "" : fmt(best(row)),
         row.skipped ? "" : pct(row.spread),
         row.ours && !row.skipped ? times(ratio(numpy, row)) : "",
         row.ours && !row.skipped ? times(ratio(torch, row)) : "",
@@ -175,7 +189,7 @@ export function renderMarkdown(r: Results): string[] {
     }
     out.push(
       ...table(
-        ["n = m", "implementation", "ns / pair", "spread", "vs numpy", "vs PyTorch", "max abs diff"],
+        ["n = m", "implementation", "ns / pair", "best", "spread", "vs numpy", "vs PyTorch", "max abs diff"],
         rows,
       ),
       "",
@@ -193,19 +207,32 @@ export function renderMarkdown(r: Results): string[] {
     );
     const rows = s.rows.map((row) =>
       row.skipped
-        ? [String(row.n), `skipped: ${row.skipped}`, "", "", "", "", ""]
+        ? [String(row.n), `skipped: ${row.skipped}`, "", "", "", "", "", ""]
         : [
             String(row.n),
-            row.ours ? `${fmt(row.ours.median, 3)} s` : "–",
+            row.ours ? secs(row.ours.median) : "–",
             row.ours ? row.ours.sigma.toFixed(5) : "–",
-            row.statsmodels ? `${fmt(row.statsmodels.median, 3)} s` : "–",
+            row.statsmodels ? secs(row.statsmodels.median) : "–",
             row.statsmodels ? row.statsmodels.sigma.toFixed(5) : "–",
             row.sigmaRelDiff === undefined ? "–" : pct(row.sigmaRelDiff),
             times(row.speedup),
+            row.ours && row.statsmodels ? `${pct(row.ours.spread)} / ${pct(row.statsmodels.spread)}` : "–",
           ],
     );
     out.push(
-      ...table(["n", "ours", "σ ours", "statsmodels", "σ statsmodels", "σ difference", "speed-up"], rows),
+      ...table(
+        [
+          "n",
+          "ours",
+          "σ ours",
+          "statsmodels",
+          "σ statsmodels",
+          "σ difference",
+          "speed-up",
+          "spread (ours / statsmodels)",
+        ],
+        rows,
+      ),
       "",
     );
     for (const note of s.notes) out.push(`- ${note}`);
@@ -220,7 +247,7 @@ export function renderMarkdown(r: Results): string[] {
     const rows = m.rows.map((row) => [
       `${row.n.toLocaleString("en-US")} × ${row.m.toLocaleString("en-US")}`,
       row.backend,
-      `${fmt(row.median, 3)} s`,
+      secs(row.median),
       fmt(row.nsPerPair),
       mb(row.peakRss),
       mb(row.rssBefore),

@@ -56,7 +56,7 @@ const PLAN = {
     memory: 100_000,
     runs: 5,
     statsmodelsRuns: 3,
-    memoryRuns: 1,
+    memoryRuns: 2,
     /** Longest a backend may spend on one size (warm-up + runs), estimated from the size before. */
     budget: 150,
   },
@@ -152,6 +152,21 @@ function pythonWorker(label: string, python: string, script: string, args: strin
 }
 
 const log = (line: string): void => console.log(line);
+
+/** threadpoolctl's record of the BLAS libraries, in words: "openblas 0.3.31, SkylakeX kernel, 2 threads". */
+function describeBlas(blas: unknown): string {
+  if (!Array.isArray(blas)) return "unknown";
+  const libs = (blas as Array<Record<string, unknown>>).filter((b) => b.user_api === "blas");
+  if (libs.length === 0) return "none reported";
+  return libs
+    .map((b) => {
+      const parts = [`${String(b.internal_api)} ${String(b.version ?? "")}`.trim()];
+      if (b.architecture) parts.push(`${String(b.architecture)} kernel`);
+      parts.push(`${String(b.num_threads)} threads`);
+      return parts.join(", ");
+    })
+    .join("; ");
+}
 const num = (m: Message, key: string): number => {
   const v = m[key];
   if (typeof v !== "number") throw new Error(`bench: expected a number for ${key}, got ${JSON.stringify(v)}`);
@@ -197,7 +212,7 @@ async function prediction(
     try {
       const info = await worker.request({ op: "info" });
       contenders.push({ impl: b, label: `ours, ${b}`, ours: true, worker });
-      machine.tfjs = info.tfjs;
+      machine["TensorFlow.js"] = info.tfjs;
     } catch (err) {
       notes.push(`backend ${b} could not start: ${(err as Error).message.split("\n")[0]}`);
       await worker.close();
@@ -216,12 +231,11 @@ async function prediction(
         continue;
       }
       contenders.push({ impl, label, ours: false, worker });
-      machine[impl] = {
-        ...(info.versions as object),
-        ...(impl === "torch" ? { threads: info.threads } : {}),
-      };
+      const versions = info.versions as Record<string, string>;
+      if (impl === "torch") machine.PyTorch = `${versions.torch} (CPU only, ${String(info.threads)} threads)`;
       if (impl === "numpy") {
-        machine["numpy BLAS (threadpoolctl)"] = info.blas;
+        machine.numpy = versions.numpy;
+        machine["numpy BLAS (threadpoolctl)"] = describeBlas(info.blas);
         machine["OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE"] =
           ["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"].filter((k) => process.env[k] !== undefined).length > 0
             ? `set on this machine (${["OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"].map((k) => `${k}=${process.env[k] ?? "unset"}`).join(", ")}); unset for the Python baselines`
@@ -240,25 +254,23 @@ async function prediction(
     writeCsv(keysFile, { x: data.xTrain, y: data.yTrain });
     writeCsv(queriesFile, { q: Array.from({ length: m }, (_, i) => +((5 * i) / m).toFixed(6)) });
     const active: Array<{ c: Contender; samples: number[]; warmup: number; out: string }> = [];
+    const sizeRows = new Map<Contender, PredictionRow>();
+    const skip = (c: Contender, why: string): void => {
+      sizeRows.set(c, { impl: c.impl, label: c.label, ours: c.ours, n, m, samples: [], skipped: why });
+      c.lastNs = Number.POSITIVE_INFINITY;
+    };
     for (const c of contenders) {
       if (c.lastNs === Number.POSITIVE_INFINITY) {
-        rows.push({
-          impl: c.impl,
-          label: c.label,
-          ours: c.ours,
-          n,
-          m,
-          samples: [],
-          skipped: "a smaller size was already over budget",
-        });
+        skip(c, "a smaller size was already over budget");
         continue;
       }
       if (c.lastNs !== undefined) {
         const estimate = Math.round(c.lastNs * 1e-9 * n * m * (runs + 1));
         if (estimate > plan.budget) {
-          const why = `about ${estimate} s for ${runs + 1} calls at ${c.lastNs.toFixed(0)} ns/pair, over the ${plan.budget} s budget`;
-          rows.push({ impl: c.impl, label: c.label, ours: c.ours, n, m, samples: [], skipped: why });
-          c.lastNs = Number.POSITIVE_INFINITY;
+          skip(
+            c,
+            `about ${estimate} s for ${runs + 1} calls at ${c.lastNs.toFixed(0)} ns/pair, over the ${plan.budget} s budget`,
+          );
           continue;
         }
       }
@@ -282,7 +294,7 @@ async function prediction(
       const med = median(a.samples);
       const ns = (med / (n * m)) * 1e9;
       a.c.lastNs = ns;
-      rows.push({
+      sizeRows.set(a.c, {
         impl: a.c.impl,
         label: a.c.label,
         ours: a.c.ours,
@@ -295,15 +307,22 @@ async function prediction(
         spread: spread(a.samples),
         maxAbsDiff: ref && a !== reference ? maxAbsDiff(readFloat32(a.out), ref) : undefined,
       });
-      log(
-        `bench:   ${a.c.label.padEnd(40)} ${ns.toFixed(2).padStart(8)} ns/pair (spread ${(100 * spread(a.samples)).toFixed(0)}%)`,
-      );
+      const noise = (100 * spread(a.samples)).toFixed(0);
+      log(`bench:   ${a.c.label.padEnd(40)} ${ns.toFixed(2).padStart(8)} ns/pair (spread ${noise}%)`);
+    }
+    for (const c of contenders) {
+      const row = sizeRows.get(c);
+      if (row) rows.push(row);
     }
   }
   await Promise.all(contenders.map((c) => c.worker.close()));
   const ref = contenders.some((c) => c.impl === "numpy") ? "numpy's" : `the ${defaultBackend} backend's`;
   notes.push(
     `max abs diff: largest difference from ${ref} predictions on the same data (values ≈ 0–7, float32), a check that all compute the same thing.`,
+  );
+  notes.push(
+    "threads: TensorFlow.js's wasm backend runs on one thread under Node (it enables threads only in browsers); " +
+      "numpy's BLAS and PyTorch use every core (see the machine description).",
   );
   notes.push(
     "ours: `nadarayaWatson(keys, values, queries, 'gaussian', { sigma })`, from input tensors to predictions read back; " +
@@ -314,7 +333,12 @@ async function prediction(
 
 // ---------------------------------------------------------------------------------------------
 
-async function selection(o: Options, env: BenchEnv, tmp: string): Promise<NonNullable<Results["selection"]>> {
+async function selection(
+  o: Options,
+  env: BenchEnv,
+  tmp: string,
+  machine: Record<string, unknown>,
+): Promise<NonNullable<Results["selection"]>> {
   const plan = o.quick ? PLAN.quick : PLAN.full;
   const runs = o.runs || plan.runs;
   const smRuns = Math.min(runs, plan.statsmodelsRuns);
@@ -327,6 +351,8 @@ async function selection(o: Options, env: BenchEnv, tmp: string): Promise<NonNul
   if (env.python) {
     sm = pythonWorker("statsmodels", env.python, "select_bw.py");
     const info = await sm.request({ op: "info" });
+    if (typeof info.absent !== "string")
+      machine.statsmodels = (info.versions as Record<string, string>).statsmodels;
     if (typeof info.absent === "string") {
       notes.push(`statsmodels: absent (${info.absent})`);
       await sm.close();
@@ -659,7 +685,7 @@ async function main(): Promise<void> {
   };
   try {
     if (o.sections.has("prediction")) results.prediction = await prediction(o, env, tmp, machine);
-    if (o.sections.has("selection")) results.selection = await selection(o, env, tmp);
+    if (o.sections.has("selection")) results.selection = await selection(o, env, tmp, machine);
     if (o.sections.has("memory")) results.memory = await memory(o);
     if (o.sections.has("notebooks")) {
       results.notebooks = o.quick
@@ -678,6 +704,10 @@ async function main(): Promise<void> {
       `this run measured ${[...o.sections].join(", ")}; other sections are from earlier runs (see their dates in latest.json)`,
     );
   }
+  machine["load average at end (1, 5, 15 min)"] = os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(", ");
   results.targets = targets(results);
   fs.mkdirSync(path.dirname(outFile), { recursive: true });
   fs.writeFileSync(outFile, JSON.stringify(results, null, 2) + "\n");
