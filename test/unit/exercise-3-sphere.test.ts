@@ -85,6 +85,16 @@ describe("exercise 3: why transformers divide by √d", () => {
     }
   });
 
+  test("attentionPeakedness leaks no tensors and rejects a bad dimension", () => {
+    const before = tf.memory().numTensors;
+    attentionPeakedness(8, 20);
+    assert.equal(tf.memory().numTensors, before);
+    assert.throws(
+      () => attentionPeakedness(0),
+      (e: Error) => e.message === "attentionPeakedness: d must be a positive integer, got 0.",
+    );
+  });
+
   test("attentionWeightTolerance is 1e-6 · max(1, 1/T)", () => {
     assert.equal(attentionWeightTolerance(4), 1e-6);
     assert.equal(attentionWeightTolerance(1), 1e-6);
