@@ -86,6 +86,8 @@ export function jupyterLabArgs(options: LabOptions): string[] {
     `--ServerApp.open_browser=${options.openBrowser ? "True" : "False"}`,
   ];
   if (options.port) args.push(`--ServerApp.port=${options.port}`, "--ServerApp.port_retries=0");
+  // Jupyter refuses to start as root (containers, CI) unless told; that changes nothing about auth.
+  if (process.getuid?.() === 0) args.push("--ServerApp.allow_root=True");
   return args;
 }
 

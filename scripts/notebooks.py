@@ -187,9 +187,9 @@ def check_clean_run(nb, path: Path) -> None:
             )
 
 
-async def execute_within(client: NotebookClient, timeout: float) -> bool:
+async def execute_within(client: NotebookClient, timeout: float, kernel_log) -> bool:
     """Runs the notebook; returns True when it was stopped at the time limit (its kernel shut down)."""
-    task = asyncio.ensure_future(client.async_execute())
+    task = asyncio.ensure_future(client.async_execute(stdout=kernel_log, stderr=kernel_log))
     done, _ = await asyncio.wait({task}, timeout=timeout)
     if task in done:
         task.result()
@@ -232,8 +232,17 @@ def execute(path: Path, timeout: float):
         index = current["index"]
         return "while starting the kernel" if index is None else f"in {cell_label(nb, index)}"
 
+    # The kernel's own stderr (start-up problems, noise at shutdown) goes to a file, shown on failure.
+    kernel_log = tempfile.TemporaryFile(mode="w+b")
+
+    def kernel_said() -> str:
+        kernel_log.seek(0)
+        lines = [ANSI.sub("", l).rstrip() for l in kernel_log.read().decode("utf-8", "replace").splitlines()]
+        lines = [l for l in lines if l.strip() and not STACK_FRAME.match(l)][-8:]
+        return "".join(f"\n    kernel: {l}" for l in lines)
+
     try:
-        if asyncio.run(execute_within(client, timeout)):
+        if asyncio.run(execute_within(client, timeout, kernel_log)):
             raise NotebookFailure(f"{rel(path)} did not finish within {timeout:g} s (stopped {where()})")
     except NotebookFailure:
         raise
@@ -246,10 +255,14 @@ def execute(path: Path, timeout: float):
     except CellTimeoutError:
         raise NotebookFailure(f"{rel(path)} did not finish within {timeout:g} s (stopped {where()})") from None
     except DeadKernelError as err:
-        raise NotebookFailure(f"{rel(path)}: the {kernel_name} kernel died {where()} ({err})") from None
+        raise NotebookFailure(f"{rel(path)}: the {kernel_name} kernel died {where()} ({err}){kernel_said()}") from None
     except Exception as err:  # noqa: BLE001 - name the notebook for any kernel start-up problem
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise NotebookFailure(f"{rel(path)}: could not run {where()}: {type(err).__name__}: {first}") from None
+        raise NotebookFailure(
+            f"{rel(path)}: could not run {where()}: {type(err).__name__}: {first}{kernel_said()}"
+        ) from None
+    finally:
+        kernel_log.close()
     return nb
 
 

@@ -1,15 +1,83 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): lint and format, type-check, build, then the unit tests
 # on every available backend, the notebook tests and the browser test.
-set -euo pipefail
+#
+# Every stage runs even when an earlier one failed, so one run shows every problem. Lint, format,
+# type-check and build count as one check each; the test stages count their tests. The last line
+# sums up all stages for CI: "total: N passed, N failed, N skipped".
+set -uo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== lint and format =="
-npx eslint .
-npx prettier --check .
+pass=0
+fail=0
+skip=0
+stages_failed=()
 
-echo "== type-check and build =="
-npx tsc -p tsconfig.json
-npm run --silent build
+# check NAME COMMAND...: one check that passes or fails.
+check() {
+  local name=$1
+  shift
+  echo "== ${name} =="
+  if "$@"; then
+    pass=$((pass + 1))
+  else
+    fail=$((fail + 1))
+    stages_failed+=("$name")
+  fi
+}
 
-bash scripts/unit.sh
+# count LOG RC NAME: add the node:test counts in LOG; a run that failed without a failed test counts as one failure.
+count() {
+  local log=$1 rc=$2 name=$3 p f c s
+  p=$(grep -E '^ℹ pass [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  f=$(grep -E '^ℹ fail [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  c=$(grep -E '^ℹ cancelled [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  s=$(grep -E '^ℹ skipped [0-9]+' "$log" | tail -1 | awk '{print $3}')
+  f=$((${f:-0} + ${c:-0}))
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
+  pass=$((pass + ${p:-0}))
+  fail=$((fail + f))
+  skip=$((skip + ${s:-0}))
+  if [ "$f" -ne 0 ]; then stages_failed+=("$name"); fi
+}
+
+# node_tests NAME FILES...: a node:test stage, one file at a time (the machine has 2 cores).
+node_tests() {
+  local name=$1 log rc
+  shift
+  echo "== ${name} =="
+  log=$(mktemp)
+  node --import tsx --test --test-concurrency=1 --test-reporter=spec "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  count "$log" "$rc" "$name"
+  rm -f "$log"
+}
+
+check "lint" npx eslint .
+check "format" npx prettier --check .
+check "type-check" npx tsc -p tsconfig.json
+check "build" npm run --silent build
+
+echo "== unit tests =="
+log=$(mktemp)
+bash scripts/unit.sh 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+summary=$(grep -E '^unit: [0-9]+ passed, [0-9]+ failed' "$log" | tail -1)
+rm -f "$log"
+p=$(sed -E 's/^unit: ([0-9]+) passed.*/\1/' <<<"$summary")
+f=$(sed -E 's/^unit: [0-9]+ passed, ([0-9]+) failed.*/\1/' <<<"$summary")
+if [ -z "$summary" ]; then p=0 f=1; fi
+if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then f=1; fi
+pass=$((pass + p))
+fail=$((fail + f))
+if [ "$f" -ne 0 ]; then stages_failed+=("unit tests"); fi
+
+# The notebook tests create the project's Python environment (.venv) when it is missing.
+node_tests "notebook tests (Python environment, runner, every notebook)" test/notebooks/*.test.ts
+node_tests "browser test (JupyterLab in headless Chromium)" test/browser/*.test.ts
+
+if [ ${#stages_failed[@]} -gt 0 ]; then
+  echo "== failed: $(IFS=,; echo "${stages_failed[*]}" | sed 's/,/, /g') =="
+fi
+echo "total: ${pass} passed, ${fail} failed, ${skip} skipped"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,382 @@
+/**
+ * A real-browser test of the notebooks in JupyterLab: start JupyterLab from the project's Python
+ * environment (localhost, fresh token, throw-away Jupyter settings), open a notebook in headless
+ * Chromium driven by playwright-core, run all its cells from the Run menu, and check that every
+ * cell finished without error output and that every figure is really on screen. A committed
+ * notebook opened without running it (so untrusted) must show its figures too.
+ *
+ * The notebook is the tutorial (notebooks/01-*.ipynb) when it exists, else the smoke fixture;
+ * BROWSER_NOTEBOOK=path picks another. The browser works on copies in a temporary folder, so
+ * committed files are never touched. Screenshots go to test-artifacts/browser/.
+ *
+ * Needs Debian's `chromium` (or CHROMIUM_PATH). Without it the test is skipped with a message,
+ * except under CI, where it fails.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as path from "node:path";
+import { after, before, describe, test } from "node:test";
+
+import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
+
+import { jupyterLabArgs, notebookEnv } from "../../scripts/jupyter";
+import { PROJECT_ROOT } from "../../scripts/python-env";
+import { NOTEBOOK_TIMEOUT, pythonEnv } from "../notebooks/helpers";
+
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const IN_CI = Boolean(process.env.CI && process.env.CI !== "false" && process.env.CI !== "0");
+const ARTIFACTS = path.join(PROJECT_ROOT, "test-artifacts", "browser");
+const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--disable-quic",
+];
+const STDERR_MIME = "application/vnd.jupyter.stderr";
+
+const haveChromium = fs.existsSync(CHROMIUM);
+const INSTALL_CHROMIUM = "Debian/Ubuntu: sudo apt-get install chromium; or set CHROMIUM_PATH";
+if (!haveChromium && !IN_CI) {
+  console.error(
+    `\n!!! The browser test is SKIPPED: no Chromium at ${CHROMIUM}.\n` +
+      `!!! Install it (${INSTALL_CHROMIUM}), then run npm test again. Under CI this is a failure.\n`,
+  );
+  test(`JupyterLab in a real browser (needs Chromium at ${CHROMIUM})`, {
+    skip: `install Chromium (${INSTALL_CHROMIUM})`,
+  });
+}
+
+/** The notebook the browser runs: BROWSER_NOTEBOOK, else the tutorial, else the smoke fixture. */
+export function browserNotebook(root: string = PROJECT_ROOT): string {
+  if (process.env.BROWSER_NOTEBOOK) return path.resolve(process.env.BROWSER_NOTEBOOK);
+  const dir = path.join(root, "notebooks");
+  const tutorial = fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((name) => /^01-.*\.ipynb$/.test(name))
+        .sort()[0]
+    : undefined;
+  return tutorial ? path.join(dir, tutorial) : path.join(root, "test", "fixtures", "smoke.ipynb");
+}
+
+/** The number of PNG figures among a notebook file's outputs. */
+function pngOutputs(file: string): number {
+  const nb = JSON.parse(fs.readFileSync(file, "utf8")) as {
+    cells: { cell_type: string; outputs?: { data?: Record<string, unknown> }[] }[];
+  };
+  return nb.cells
+    .filter((c) => c.cell_type === "code")
+    .flatMap((c) => c.outputs ?? [])
+    .filter((o) => o.data !== undefined && "image/png" in o.data).length;
+}
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The parts of a page's `<img>` and `window` the figure check reads (the project compiles without DOM types). */
+interface BrowserImage {
+  readonly complete: boolean;
+  readonly naturalWidth: number;
+  readonly naturalHeight: number;
+  readonly src: string;
+  getBoundingClientRect(): {
+    left: number;
+    right: number;
+    top: number;
+    bottom: number;
+    width: number;
+    height: number;
+  };
+}
+interface BrowserWindow {
+  readonly innerWidth: number;
+  readonly innerHeight: number;
+  readonly document: { elementFromPoint(x: number, y: number): unknown };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no Chromium" : false }, () => {
+  const source = browserNotebook();
+  const name = path.basename(source);
+  const token = randomBytes(24).toString("hex");
+  let work: string;
+  let base: string;
+  let lab: ChildProcess | undefined;
+  let labLog = "";
+  let context: BrowserContext | undefined;
+
+  before(async () => {
+    assert.ok(
+      haveChromium,
+      `No Chromium at ${CHROMIUM}, and CI requires the browser test: install it (${INSTALL_CHROMIUM}).`,
+    );
+    const env = await pythonEnv();
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+    for (const old of fs.readdirSync(ARTIFACTS))
+      fs.rmSync(path.join(ARTIFACTS, old), { recursive: true, force: true });
+    // Inside the project, so that the kernel resolves "attention-pooling" from node_modules/.
+    work = fs.mkdtempSync(path.join(PROJECT_ROOT, "test-artifacts", "browser-work-"));
+    for (const sub of ["run", "committed"]) {
+      fs.mkdirSync(path.join(work, "notebooks", sub), { recursive: true });
+      fs.copyFileSync(source, path.join(work, "notebooks", sub, name));
+    }
+    const jupyter = path.join(work, "jupyter");
+    const config = path.join(jupyter, "config");
+    fs.mkdirSync(path.join(config, "labconfig"), { recursive: true });
+    // No news pop-up asking to fetch announcements from the network.
+    fs.writeFileSync(
+      path.join(config, "labconfig", "page_config.json"),
+      JSON.stringify({ disabledExtensions: { "@jupyterlab/apputils-extension:announcements": true } }),
+    );
+    const port = await freePort();
+    base = `http://127.0.0.1:${port}`;
+    lab = spawn(env.python, jupyterLabArgs({ rootDir: path.join(work, "notebooks"), port }), {
+      cwd: PROJECT_ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: notebookEnv({
+        JUPYTER_TOKEN: token,
+        JUPYTER_CONFIG_DIR: config,
+        JUPYTER_DATA_DIR: path.join(jupyter, "data"),
+        JUPYTER_RUNTIME_DIR: path.join(jupyter, "runtime"),
+        JUPYTERLAB_SETTINGS_DIR: path.join(jupyter, "settings"),
+        JUPYTERLAB_WORKSPACES_DIR: path.join(jupyter, "workspaces"),
+      }),
+    });
+    lab.stdout?.on("data", (d: Buffer) => (labLog += d.toString()));
+    lab.stderr?.on("data", (d: Buffer) => (labLog += d.toString()));
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      if (lab.exitCode !== null) assert.fail(`JupyterLab exited with ${lab.exitCode}:\n${labLog}`);
+      try {
+        const res = await fetch(`${base}/api/status`, { headers: { Authorization: `token ${token}` } });
+        if (res.ok) break;
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline) assert.fail(`JupyterLab did not answer within 120 s:\n${labLog}`);
+      await sleep(500);
+    }
+    context = await chromium.launchPersistentContext(path.join(work, "chromium-profile"), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: CHROMIUM_ARGS,
+      viewport: { width: 1280, height: 900 },
+    });
+  });
+
+  after(async () => {
+    await context?.close().catch(() => undefined);
+    if (lab?.pid !== undefined && lab.exitCode === null) {
+      const exited = new Promise<void>((resolve) => lab?.once("exit", () => resolve()));
+      process.kill(-lab.pid, "SIGTERM");
+      await Promise.race([exited, sleep(15_000)]);
+      if (lab.exitCode === null && lab.signalCode === null) process.kill(-lab.pid, "SIGKILL");
+    }
+    if (fs.existsSync(ARTIFACTS)) fs.writeFileSync(path.join(ARTIFACTS, "jupyterlab.log"), labLog);
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  test("the server listens on 127.0.0.1 and refuses requests without the token", async () => {
+    const without = await fetch(`${base}/api/contents`);
+    assert.equal(without.status, 403);
+    const wrong = await fetch(`${base}/api/contents`, { headers: { Authorization: "token not-the-token" } });
+    assert.equal(wrong.status, 403);
+    const page = await fetch(`${base}/lab`, { redirect: "manual" });
+    assert.notEqual(page.status, 200, "the JupyterLab page itself must ask for the token");
+    const withToken = await fetch(`${base}/api/contents`, { headers: { Authorization: `token ${token}` } });
+    assert.equal(withToken.status, 200);
+
+    const runtime = path.join(work, "jupyter", "runtime");
+    const info = fs.readdirSync(runtime).find((f) => /^jpserver-\d+\.json$/.test(f));
+    assert.ok(info, `no server info file in ${fs.readdirSync(runtime).join(", ")}`);
+    const server = JSON.parse(fs.readFileSync(path.join(runtime, info), "utf8")) as {
+      url: string;
+      token: string;
+    };
+    assert.equal(new URL(server.url).hostname, "127.0.0.1");
+    assert.equal(server.token, token);
+  });
+
+  test(`a committed notebook opened without running shows its figures (${name}, untrusted)`, async () => {
+    const expected = pngOutputs(source);
+    assert.ok(expected > 0, `${path.relative(PROJECT_ROOT, source)} has no committed PNG figure to show`);
+    const model = (await (
+      await fetch(`${base}/api/contents/committed/${encodeURIComponent(name)}`, {
+        headers: { Authorization: `token ${token}` },
+      })
+    ).json()) as { content: { cells: { cell_type: string; metadata: { trusted?: boolean } }[] } };
+    const code = model.content.cells.filter((c) => c.cell_type === "code");
+    assert.ok(
+      code.every((c) => c.metadata.trusted === false),
+      "the server must treat the fresh copy as untrusted",
+    );
+
+    const page = await openNotebook(`committed/${name}`, "committed");
+    await assertFigures(page, expected, "committed");
+    await page.close();
+  });
+
+  test(
+    `Run All Cells runs ${name} without errors and shows every figure`,
+    { timeout: (NOTEBOOK_TIMEOUT + 180) * 1000 },
+    async () => {
+      const page = await openNotebook(`run/${name}`, "run");
+      await waitForKernelIdle(page);
+      const notebook = activeNotebook(page);
+      const codeCells = await notebook.locator(".jp-CodeCell").count();
+      assert.ok(codeCells > 0);
+
+      await page.getByRole("menuitem", { name: "Run", exact: true }).click();
+      await page.getByRole("menuitem", { name: /^Run All Cells/ }).click();
+
+      // Done when every prompt is numbered in order; stopped when nothing runs or waits for a while.
+      const deadline = Date.now() + NOTEBOOK_TIMEOUT * 1000;
+      let prompts: string[] = [];
+      let quietSince: number | undefined;
+      for (;;) {
+        prompts = (await notebook.locator(".jp-CodeCell .jp-InputArea-prompt").allTextContents()).map((p) =>
+          p.trim(),
+        );
+        const idle = (await executionStatus(page)) === "idle";
+        if (idle && prompts.every((p, i) => p === `[${i + 1}]:`)) break;
+        const busy = !idle || prompts.some((p) => p.includes("*"));
+        quietSince = busy ? undefined : (quietSince ?? Date.now());
+        if (quietSince !== undefined && Date.now() - quietSince > 15_000) break;
+        if (Date.now() > deadline) {
+          await page.screenshot({ path: path.join(ARTIFACTS, "run-timeout.png") });
+          assert.fail(`not finished within ${NOTEBOOK_TIMEOUT} s; prompts: ${prompts.join(" ")}`);
+        }
+        await sleep(500);
+      }
+
+      const errors = await notebook
+        .locator(`.jp-OutputArea-output[data-mime-type="${STDERR_MIME}"]`)
+        .allTextContents();
+      if (errors.length > 0) await page.screenshot({ path: path.join(ARTIFACTS, "run-error.png") });
+      assert.deepEqual(errors, [], "no cell may write error output");
+      assert.equal(prompts.length, codeCells);
+      assert.deepEqual(
+        prompts,
+        prompts.map((_, i) => `[${i + 1}]:`),
+        "every code cell must have run, in order",
+      );
+
+      await assertFigures(page, pngOutputs(source), "run");
+      await page.close();
+    },
+  );
+
+  /**
+   * Opens a notebook in its own JupyterLab workspace (so no tab from another page is restored)
+   * and waits until its cells and its TypeScript kernel are there.
+   */
+  async function openNotebook(relative: string, workspace: string): Promise<Page> {
+    assert.ok(context);
+    const page = await context.newPage();
+    const file = relative.split("/").map(encodeURIComponent).join("/");
+    await page.goto(`${base}/lab/workspaces/${workspace}/tree/${file}?token=${token}`);
+    try {
+      await activeNotebook(page).locator(".jp-Cell").first().waitFor({ timeout: 90_000 });
+      await assertKernelName(page);
+    } catch (err) {
+      await page.screenshot({ path: path.join(ARTIFACTS, `${workspace}-open-failed.png`) });
+      throw err;
+    }
+    return page;
+  }
+
+  /** The notebook in the visible tab. */
+  function activeNotebook(page: Page): Locator {
+    return page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook");
+  }
+
+  async function assertKernelName(page: Page): Promise<void> {
+    const kernel = page.locator(
+      ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-NotebookPanel-toolbar .jp-KernelName",
+    );
+    await kernel.first().waitFor({ timeout: 60_000 });
+    const deadline = Date.now() + 60_000;
+    let text = "";
+    while (Date.now() < deadline) {
+      text = (await kernel.first().innerText()).trim();
+      if (text === "TypeScript") return;
+      await sleep(250);
+    }
+    assert.fail(`kernel shown as ${JSON.stringify(text)}, expected "TypeScript"`);
+  }
+
+  async function executionStatus(page: Page): Promise<string | null> {
+    return page
+      .locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")
+      .first()
+      .getAttribute("data-status");
+  }
+
+  async function waitForKernelIdle(page: Page): Promise<void> {
+    const deadline = Date.now() + 120_000;
+    while ((await executionStatus(page)) !== "idle") {
+      if (Date.now() > deadline)
+        assert.fail(`the kernel never became idle (status ${await executionStatus(page)})`);
+      await sleep(250);
+    }
+  }
+
+  /** Each PNG output is loaded, has pixels, and is the topmost element where it sits once scrolled to. */
+  async function assertFigures(page: Page, expected: number, label: string): Promise<void> {
+    const images = activeNotebook(page).locator(".jp-OutputArea-output img");
+    await images.nth(Math.max(0, expected - 1)).waitFor({ state: "attached", timeout: 60_000 });
+    const count = await images.count();
+    assert.equal(
+      count,
+      expected,
+      `${label}: ${count} figures on the page, ${expected} PNG outputs in the notebook`,
+    );
+    for (let i = 0; i < count; i++) {
+      const image: Locator = images.nth(i);
+      await image.scrollIntoViewIfNeeded();
+      await page.waitForFunction(
+        (el) => (el as unknown as BrowserImage).complete,
+        await image.elementHandle(),
+      );
+      const seen = await image.evaluate((el) => {
+        const img = el as unknown as BrowserImage;
+        const win = globalThis as unknown as BrowserWindow;
+        const r = img.getBoundingClientRect();
+        // The centre of the part of the image inside the viewport: is the image what is drawn there?
+        const left = Math.max(r.left, 0);
+        const right = Math.min(r.right, win.innerWidth);
+        const top = Math.max(r.top, 0);
+        const bottom = Math.min(r.bottom, win.innerHeight);
+        return {
+          naturalWidth: img.naturalWidth,
+          naturalHeight: img.naturalHeight,
+          width: r.width,
+          height: r.height,
+          inViewport: right > left && bottom > top,
+          onTop: win.document.elementFromPoint((left + right) / 2, (top + bottom) / 2) === el,
+          src: img.src.slice(0, 22),
+        };
+      });
+      assert.equal(seen.src, "data:image/png;base64,", `${label} figure ${i + 1} is not an inline PNG`);
+      assert.ok(seen.naturalWidth > 0 && seen.naturalHeight > 0, `${label} figure ${i + 1} did not decode`);
+      assert.ok(seen.width > 0 && seen.height > 0, `${label} figure ${i + 1} has no size on the page`);
+      assert.ok(seen.inViewport, `${label} figure ${i + 1} is not in the viewport after scrolling to it`);
+      assert.ok(seen.onTop, `${label} figure ${i + 1} is covered by another element`);
+      await page.screenshot({ path: path.join(ARTIFACTS, `${label}-figure-${i + 1}.png`) });
+    }
+  }
+});
