@@ -86,10 +86,7 @@ export function assertClose(
  * Runs `body`, disposes of the tensors it returns, and asserts the live tensor count is back
  * where it started: the function leaked nothing beyond what it returned.
  */
-export function assertNoLeak(
-  what: string,
-  body: () => tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor | undefined> | void,
-): void {
+export function assertNoLeak(what: string, body: () => tf.Tensor | tf.Tensor[] | object | void): void {
   const before = tf.memory().numTensors;
   const out = body();
   if (out instanceof tf.Tensor) out.dispose();
