@@ -19,3 +19,4 @@ export * from "./attention";
 export * from "./bandwidth";
 export * from "./figures";
 export * from "./consistency";
+export * from "./windowed";
