@@ -176,12 +176,27 @@ export function windowedNadarayaWatson(
       const half = Math.sqrt(uMin * uMin + lnRatio * sigma * sigma);
       lo = lowerBound(xs, qi - half);
       hi = upperBound(xs, qi + half);
-      const base = (uMin / sigma) ** 2;
-      for (let r = lo; r < hi; r++) {
-        const u = ((xs[r] as number) - qi) / sigma;
-        const w = Math.exp(-(u * u - base) / 2);
-        for (let c = 0; c < cols; c++) num[c] = (num[c] as number) + w * (vs[r * cols + c] as number);
-        num[cols] = (num[cols] as number) + w;
+      // w = exp(−(u² − u_min²)/2) with u = (x − q)/σ: 1 at the nearest key, never underflowing there.
+      const half2 = -0.5 / (sigma * sigma);
+      const shift = -half2 * uMin * uMin;
+      if (cols === 1) {
+        let s = 0;
+        let t = 0;
+        for (let r = lo; r < hi; r++) {
+          const d = (xs[r] as number) - qi;
+          const w = Math.exp(half2 * d * d + shift);
+          s += w * (vs[r] as number);
+          t += w;
+        }
+        num[0] = s;
+        num[1] = t;
+      } else {
+        for (let r = lo; r < hi; r++) {
+          const d = (xs[r] as number) - qi;
+          const w = Math.exp(half2 * d * d + shift);
+          for (let c = 0; c < cols; c++) num[c] = (num[c] as number) + w * (vs[r * cols + c] as number);
+          num[cols] = (num[cols] as number) + w;
+        }
       }
       directPairs += hi - lo;
     } else {
