@@ -57,6 +57,19 @@ export interface SelectionRow {
   readonly skipped?: string;
 }
 
+/** One windowed case: `windowedNadarayaWatson` against the dense path on the same data. */
+export interface WindowedRow {
+  readonly kernel: string;
+  readonly sigma: number;
+  readonly n: number;
+  readonly windowed: number;
+  readonly windowedSpread: number;
+  readonly dense?: number;
+  readonly speedup?: number;
+  readonly maxAbsDiff?: number;
+  readonly denseSkipped?: string;
+}
+
 /** The large chunked prediction in a fresh process. */
 export interface MemoryRow {
   readonly backend: string;
@@ -103,6 +116,7 @@ export interface Results {
     notes: string[];
   };
   selection?: { date: string; runs: number; statsmodelsRuns: number; rows: SelectionRow[]; notes: string[] };
+  windowed?: { date: string; runs: number; backend: string; rows: WindowedRow[]; notes: string[] };
   memory?: { date: string; rows: MemoryRow[]; notes: string[] };
   notebooks?: { date: string; rows: NotebookRow[]; total?: number; wall?: number; notes: string[] };
   targets?: Target[];
@@ -237,6 +251,29 @@ export function renderMarkdown(r: Results): string[] {
     );
     for (const note of s.notes) out.push(`- ${note}`);
     if (s.notes.length) out.push("");
+  }
+  const w = r.windowed;
+  if (w) {
+    out.push(
+      `**Windowed prediction** (beyond the targets) — \`windowedNadarayaWatson\` against the dense \`nadarayaWatson\` ` +
+        `(${w.backend}) on the same data, m = n queries; median of ${w.runs} runs each, alternating.`,
+      "",
+    );
+    const rows = w.rows.map((row) => [
+      row.kernel,
+      String(row.sigma),
+      row.n.toLocaleString("en-US"),
+      `${secs(row.windowed)} (${pct(row.windowedSpread)})`,
+      row.dense === undefined ? `skipped: ${row.denseSkipped ?? "?"}` : secs(row.dense),
+      times(row.speedup),
+      row.maxAbsDiff === undefined ? "" : row.maxAbsDiff.toExponential(1),
+    ]);
+    out.push(
+      ...table(["kernel", "σ", "n = m", "windowed (spread)", "dense", "speed-up", "max abs diff"], rows),
+      "",
+    );
+    for (const note of w.notes) out.push(`- ${note}`);
+    if (w.notes.length) out.push("");
   }
   const m = r.memory;
   if (m) {

@@ -3,7 +3,7 @@
  *
  *   npm run bench                      full run; writes bench/results/latest.json and the README table
  *   npm run bench -- --quick           smoke run on small sizes; writes bench/results/quick.json only
- *   npm run bench -- --only selection  one or more sections (prediction,selection,memory,notebooks);
+ *   npm run bench -- --only selection  one or more sections (prediction,selection,windowed,memory,notebooks);
  *                                      the others keep their last results in latest.json
  *   options: --runs N, --backends wasm,cpu, --no-torch, --no-python, --no-readme
  *
@@ -33,9 +33,10 @@ import {
   type Results,
   type SelectionRow,
   type Target,
+  type WindowedRow,
 } from "./report";
 
-const SECTIONS = ["prediction", "selection", "memory", "notebooks"] as const;
+const SECTIONS = ["prediction", "selection", "windowed", "memory", "notebooks"] as const;
 type Section = (typeof SECTIONS)[number];
 
 interface Options {
@@ -57,6 +58,15 @@ const PLAN = {
     runs: 5,
     statsmodelsRuns: 3,
     memoryRuns: 2,
+    windowed: [
+      { kernel: "epanechnikov", sigma: 0.3, n: 4096 },
+      { kernel: "epanechnikov", sigma: 0.3, n: 16384 },
+      { kernel: "epanechnikov", sigma: 0.3, n: 100_000 },
+      { kernel: "gaussian", sigma: 0.02, n: 4096 },
+      { kernel: "gaussian", sigma: 0.02, n: 16384 },
+      { kernel: "gaussian", sigma: 0.14, n: 16384 },
+    ],
+    windowedRuns: 3,
     /** Longest a backend may spend on one size (warm-up + runs), estimated from the size before. */
     budget: 150,
   },
@@ -67,6 +77,11 @@ const PLAN = {
     runs: 2,
     statsmodelsRuns: 1,
     memoryRuns: 1,
+    windowed: [
+      { kernel: "epanechnikov", sigma: 0.3, n: 1024 },
+      { kernel: "gaussian", sigma: 0.02, n: 1024 },
+    ],
+    windowedRuns: 2,
     budget: 20,
   },
 } as const;
@@ -479,6 +494,53 @@ function runOnce(
   });
 }
 
+async function windowed(o: Options): Promise<NonNullable<Results["windowed"]>> {
+  const plan = o.quick ? PLAN.quick : PLAN.full;
+  const runs = o.runs || plan.windowedRuns;
+  log(`bench: windowed prediction: ${plan.windowed.length} cases, ${runs} runs each…`);
+  const spec = JSON.stringify({ runs, budget: plan.budget / 2, cases: plan.windowed });
+  const res = await runOnce(
+    process.execPath,
+    [...TSX, path.join(ROOT, "bench", "workers", "windowed.ts"), spec],
+    process.env,
+  );
+  const line = res.stdout.split("\n").find((l) => l.startsWith(PREFIX));
+  if (res.code !== 0 || line === undefined) {
+    throw new Error(`bench: windowed worker failed (code ${res.code}):\n${res.stderr.slice(-2000)}`);
+  }
+  const answer = JSON.parse(line.slice(PREFIX.length)) as {
+    backend: string;
+    rows: Array<Record<string, unknown>>;
+  };
+  const rows: WindowedRow[] = answer.rows.map((r) => {
+    const ws = r.windowedSamples as number[];
+    const ds = r.denseSamples as number[];
+    const wMed = median(ws);
+    const dMed = ds.length ? median(ds) : undefined;
+    return {
+      kernel: String(r.kernel),
+      sigma: Number(r.sigma),
+      n: Number(r.n),
+      windowed: wMed,
+      windowedSpread: spread(ws),
+      dense: dMed,
+      speedup: dMed === undefined ? undefined : dMed / wMed,
+      maxAbsDiff: typeof r.maxAbsDiff === "number" ? r.maxAbsDiff : undefined,
+      denseSkipped: typeof r.denseSkipped === "string" ? r.denseSkipped : undefined,
+    };
+  });
+  for (const row of rows) {
+    log(
+      `bench:   ${row.kernel} σ = ${row.sigma}, n = ${row.n}: windowed ${row.windowed.toFixed(3)} s, dense ${row.dense?.toFixed(3) ?? "–"} s`,
+    );
+  }
+  const notes = [
+    "keys x ~ U(0, 5) from the tutorial's recipe, queries on a grid over [0, 5]; the Gaussian is truncated at its default tolerance (each prediction within 1e-6 × the value range of the full sum).",
+    "compact kernels go through a moment tree, O((n + m) log n); the Gaussian sums its window, about 2σ√(2 ln(n/ε)) wide, key by key in JavaScript, so it gains only when that window is a small part of the keys' range.",
+  ];
+  return { date: new Date().toISOString(), runs, backend: answer.backend, rows, notes };
+}
+
 async function memory(o: Options): Promise<NonNullable<Results["memory"]>> {
   const plan = o.quick ? PLAN.quick : PLAN.full;
   const n = plan.memory;
@@ -680,12 +742,14 @@ async function main(): Promise<void> {
     notes: [...env.problems],
     prediction: previous.prediction,
     selection: previous.selection,
+    windowed: previous.windowed,
     memory: previous.memory,
     notebooks: previous.notebooks,
   };
   try {
     if (o.sections.has("prediction")) results.prediction = await prediction(o, env, tmp, machine);
     if (o.sections.has("selection")) results.selection = await selection(o, env, tmp, machine);
+    if (o.sections.has("windowed")) results.windowed = await windowed(o);
     if (o.sections.has("memory")) results.memory = await memory(o);
     if (o.sections.has("notebooks")) {
       results.notebooks = o.quick
