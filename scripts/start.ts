@@ -1,24 +1,25 @@
 /**
  * `npm start`: build lib, set up the project's Python environment with the tslab kernel, and start
- * JupyterLab on notebooks/, on localhost with token authentication.
+ * JupyterLab on notebooks/, on 127.0.0.1 with token authentication.
  *
- *   npm start                      first free port from 8888, opens a browser when there is a display
+ *   npm start                      first free port from 8888; opens a browser when there is a display
  *   npm start -- --port 9000       a fixed port
  *   npm start -- --no-browser      only print the address
+ *
+ * `JUPYTER_TOKEN` chooses the token; otherwise a fresh one is made for each start.
  */
-import { spawn } from "node:child_process";
 import * as path from "node:path";
 
-import { canOpenBrowser, ensureLibBuilt, jupyterLabArgs, labToken } from "./jupyter";
-import { ensurePythonEnv, jupyterEnv, PROJECT_ROOT, runMain, SetupError } from "./python-env";
+import { canOpenBrowser, ensureLibBuilt, launchJupyterLab } from "./jupyter";
+import { ensurePythonEnv, PROJECT_ROOT, runMain, SetupError } from "./python-env";
 
 interface StartOptions {
-  port: number;
+  port?: number;
   openBrowser: boolean;
 }
 
 function parseArgs(argv: string[]): StartOptions {
-  const options: StartOptions = { port: 0, openBrowser: canOpenBrowser() };
+  const options: StartOptions = { openBrowser: canOpenBrowser() };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [flag, inline] = arg.split("=", 2) as [string, string | undefined];
@@ -47,30 +48,22 @@ async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   ensureLibBuilt();
   const env = await ensurePythonEnv();
-  const token = labToken();
-  const args = jupyterLabArgs({
+  console.log("Starting JupyterLab on notebooks/ (127.0.0.1 only, token required)…");
+  // Until JupyterLab is up, Ctrl+C simply ends this command (and the terminal ends JupyterLab with it).
+  const lab = await launchJupyterLab({
+    python: env.python,
     rootDir: path.join(PROJECT_ROOT, "notebooks"),
     port: options.port,
     openBrowser: options.openBrowser,
   });
+  // Ctrl+C (or a signal to npm): JupyterLab's SIGTERM shutdown stops its kernels without asking; wait for it.
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
+    process.on(signal, () => lab.child.kill("SIGTERM"));
   console.log(
-    "Starting JupyterLab on notebooks/ (localhost only, token required; stop it with Ctrl+C twice).\n" +
-      "Open the address with ?token=… that JupyterLab prints below.",
+    `\nJupyterLab is ready with the TypeScript (tslab) kernel. Open:\n\n    ${lab.url}\n\nStop it with Ctrl+C.\n`,
   );
-  const child = spawn(env.python, args, {
-    cwd: PROJECT_ROOT,
-    stdio: "inherit",
-    env: jupyterEnv({ JUPYTER_TOKEN: token }),
-  });
-  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
-    process.on(signal, () => child.kill(signal));
-  }
   return new Promise((resolve) => {
-    child.on("error", (err) => {
-      console.error(`Could not start JupyterLab: ${err.message}`);
-      resolve(1);
-    });
-    child.on("exit", (code, signal) => resolve(code ?? (signal ? 0 : 1)));
+    lab.child.on("exit", (code, signal) => resolve(code ?? (signal ? 0 : 1)));
   });
 }
 

@@ -13,7 +13,6 @@
  * except under CI, where it fails.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -22,7 +21,7 @@ import { after, before, describe, test } from "node:test";
 
 import { type BrowserContext, chromium, type Locator, type Page } from "playwright-core";
 
-import { jupyterLabArgs, notebookEnv } from "../../scripts/jupyter";
+import { launchJupyterLab, type RunningLab } from "../../scripts/jupyter";
 import { PROJECT_ROOT } from "../../scripts/python-env";
 import { NOTEBOOK_TIMEOUT, pythonEnv } from "../notebooks/helpers";
 
@@ -114,7 +113,7 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
   const token = randomBytes(24).toString("hex");
   let work: string;
   let base: string;
-  let lab: ChildProcess | undefined;
+  let lab: RunningLab | undefined;
   let labLog = "";
   let context: BrowserContext | undefined;
 
@@ -141,35 +140,27 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
       path.join(config, "labconfig", "page_config.json"),
       JSON.stringify({ disabledExtensions: { "@jupyterlab/apputils-extension:announcements": true } }),
     );
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    lab = spawn(env.python, jupyterLabArgs({ rootDir: path.join(work, "notebooks"), port }), {
-      cwd: PROJECT_ROOT,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-      env: notebookEnv({
-        JUPYTER_TOKEN: token,
-        JUPYTER_CONFIG_DIR: config,
-        JUPYTER_DATA_DIR: path.join(jupyter, "data"),
-        JUPYTER_RUNTIME_DIR: path.join(jupyter, "runtime"),
-        JUPYTERLAB_SETTINGS_DIR: path.join(jupyter, "settings"),
-        JUPYTERLAB_WORKSPACES_DIR: path.join(jupyter, "workspaces"),
-      }),
-    });
-    lab.stdout?.on("data", (d: Buffer) => (labLog += d.toString()));
-    lab.stderr?.on("data", (d: Buffer) => (labLog += d.toString()));
-    const deadline = Date.now() + 120_000;
-    for (;;) {
-      if (lab.exitCode !== null) assert.fail(`JupyterLab exited with ${lab.exitCode}:\n${labLog}`);
-      try {
-        const res = await fetch(`${base}/api/status`, { headers: { Authorization: `token ${token}` } });
-        if (res.ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline) assert.fail(`JupyterLab did not answer within 120 s:\n${labLog}`);
-      await sleep(500);
+    try {
+      lab = await launchJupyterLab({
+        python: env.python,
+        rootDir: path.join(work, "notebooks"),
+        port: await freePort(),
+        reproducible: true,
+        detached: true,
+        onOutput: (text) => (labLog += text),
+        env: {
+          JUPYTER_TOKEN: token,
+          JUPYTER_CONFIG_DIR: config,
+          JUPYTER_DATA_DIR: path.join(jupyter, "data"),
+          JUPYTER_RUNTIME_DIR: path.join(jupyter, "runtime"),
+          JUPYTERLAB_SETTINGS_DIR: path.join(jupyter, "settings"),
+          JUPYTERLAB_WORKSPACES_DIR: path.join(jupyter, "workspaces"),
+        },
+      });
+    } catch (err) {
+      assert.fail(`${(err as Error).message}\n${labLog}`);
     }
+    base = lab.base;
     context = await chromium.launchPersistentContext(path.join(work, "chromium-profile"), {
       executablePath: CHROMIUM,
       headless: true,
@@ -180,17 +171,19 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
 
   after(async () => {
     await context?.close().catch(() => undefined);
-    if (lab?.pid !== undefined && lab.exitCode === null) {
-      const exited = new Promise<void>((resolve) => lab?.once("exit", () => resolve()));
-      process.kill(-lab.pid, "SIGTERM");
+    const child = lab?.child;
+    if (child?.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      // JupyterLab runs in its own process group with its kernels: stop them all.
+      const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+      process.kill(-child.pid, "SIGTERM");
       await Promise.race([exited, sleep(15_000)]);
-      if (lab.exitCode === null && lab.signalCode === null) process.kill(-lab.pid, "SIGKILL");
+      if (child.exitCode === null && child.signalCode === null) process.kill(-child.pid, "SIGKILL");
     }
     if (fs.existsSync(ARTIFACTS)) fs.writeFileSync(path.join(ARTIFACTS, "jupyterlab.log"), labLog);
     if (work) fs.rmSync(work, { recursive: true, force: true });
   });
 
-  test("the server listens on 127.0.0.1 and refuses requests without the token", async () => {
+  test("the server listens on 127.0.0.1, refuses requests without the token, and offers the project's tslab", async () => {
     const without = await fetch(`${base}/api/contents`);
     assert.equal(without.status, 403);
     const wrong = await fetch(`${base}/api/contents`, { headers: { Authorization: "token not-the-token" } });
@@ -199,6 +192,19 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     assert.notEqual(page.status, 200, "the JupyterLab page itself must ask for the token");
     const withToken = await fetch(`${base}/api/contents`, { headers: { Authorization: `token ${token}` } });
     assert.equal(withToken.status, 200);
+
+    const specs = (await (
+      await fetch(`${base}/api/kernelspecs`, { headers: { Authorization: `token ${token}` } })
+    ).json()) as {
+      default: string;
+      kernelspecs: Record<string, { spec: { argv: string[]; display_name: string } }>;
+    };
+    assert.equal(specs.default, "tslab");
+    assert.equal(specs.kernelspecs.tslab?.spec.display_name, "TypeScript");
+    assert.equal(
+      specs.kernelspecs.tslab?.spec.argv[1],
+      path.join(PROJECT_ROOT, "node_modules", "tslab", "bin", "tslab"),
+    );
 
     const runtime = path.join(work, "jupyter", "runtime");
     const info = fs.readdirSync(runtime).find((f) => /^jpserver-\d+\.json$/.test(f));
