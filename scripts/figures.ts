@@ -18,6 +18,8 @@ import {
   parzenExerciseFigures,
   renderSvg,
   sphereExerciseFigures,
+  sigmaExerciseFigures,
+  ratesExerciseFigures,
   svgToPng,
   tutorialFigures,
   type FigureEntry,
@@ -29,6 +31,8 @@ const FIGURES: readonly FigureEntry<RenderableFigure>[] = [
   ...tutorialFigures(),
   ...parzenExerciseFigures(),
   ...sphereExerciseFigures(),
+  ...sigmaExerciseFigures(),
+  ...ratesExerciseFigures(),
   // Exercise notebooks register their figures here, e.g. ...parzenFigures(),
 ];
 

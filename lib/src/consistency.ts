@@ -64,6 +64,50 @@ export function consistencyData(dims: number, n: number, seed: string, noise = 1
   return { keys, values };
 }
 
+/** The asymptotic bias–variance trade-off of {@link asymptoticRisk}. */
+export interface AsymptoticRisk {
+  /** The width minimising the asymptotic MSE. */
+  readonly sigma: number;
+  /** Integrated squared bias at that width, 2π⁴ d h⁴. */
+  readonly bias2: number;
+  /** Integrated variance at that width, s² (2√π)^(−d) / (n h^d). */
+  readonly variance: number;
+  /** bias2 + variance. */
+  readonly mse: number;
+}
+
+/**
+ * The leading-order (asymptotic) MSE of Gaussian Nadaraya-Watson for the experiment's design
+ * — uniform keys on the torus [0, 1)^d, f = {@link periodicTarget}, noise s — and the width
+ * that minimises it:
+ *
+ *   bias(x) ≈ (h²/2) Δf(x) = −2π² h² f(x)          ⇒ ∫ bias² = 4π⁴ h⁴ ∫ f² = 2π⁴ d h⁴
+ *   var(x)  ≈ s² ∫K² / (n h^d) = s² (2√π)^(−d) / (n h^d)
+ *   h*^(d+4) = s² (2√π)^(−d) / (8π⁴ n),   MSE* = (1 + 4/d) · 2π⁴ d h*⁴ ∝ n^(−4/(d+4)).
+ *
+ * (The density of the keys is 1, so the design term f′p′/p of the bias vanishes.)
+ *
+ * @example
+ * ```ts
+ * asymptoticRisk(1, 500).sigma; // ≈ 0.059
+ * ```
+ */
+export function asymptoticRisk(dims: number, n: number, noise = 1): AsymptoticRisk {
+  const fn = "asymptoticRisk";
+  checkPositiveInt(fn, "dims", dims);
+  if (typeof n !== "number" || !Number.isFinite(n) || n <= 0)
+    fail(fn, `n must be finite and > 0, got ${describe(n)}`);
+  if (typeof noise !== "number" || !Number.isFinite(noise) || noise <= 0) {
+    fail(fn, `noise must be finite and > 0, got ${describe(noise)}`);
+  }
+  const a = 2 * Math.PI ** 4 * dims;
+  const b = noise * noise * (2 * Math.sqrt(Math.PI)) ** -dims;
+  const sigma = (b / (8 * Math.PI ** 4 * n)) ** (1 / (dims + 4));
+  const bias2 = a * sigma ** 4;
+  const variance = b / (n * sigma ** dims);
+  return { sigma, bias2, variance, mse: bias2 + variance };
+}
+
 /**
  * Least-squares line through (log x, log y): returns its slope and intercept (natural logs),
  * so y ≈ e^intercept · x^slope.
@@ -169,6 +213,8 @@ export interface Rate {
 export interface ConsistencyResult {
   readonly dims: number;
   readonly sizes: number[];
+  /** The noise standard deviation s. */
+  readonly noise: number;
   /** Every data set. */
   readonly runs: ConsistencyRun[];
   /** The risk-minimising width h* against n. */
@@ -285,6 +331,7 @@ export function consistencyExperiment(options: ConsistencyOptions): ConsistencyR
   return {
     dims,
     sizes,
+    noise,
     runs,
     sigma: rate(sizes, (r) => r.sigma),
     mse: rate(sizes, (r) => r.mse),
@@ -293,6 +340,24 @@ export function consistencyExperiment(options: ConsistencyOptions): ConsistencyR
     theory: { sigma: -1 / (dims + 4), mse: -4 / (dims + 4) },
   };
 }
+
+/** Geometric sample sizes 500 · 2^k up to `max`. */
+const doublings = (max: number): number[] => {
+  const out: number[] = [];
+  for (let n = 500; n <= max; n *= 2) out.push(n);
+  return out;
+};
+
+/**
+ * The exercise-4 notebook's experiments, one per dimension, shared with `npm run figures`:
+ * two seeds per n; d = 1 from 500 to 32 000 (LOO up to 8 000, exact, no row subsampling);
+ * d = 2 and d = 4 from 500 to 16 000 (LOO up to 4 000).
+ */
+export const CONSISTENCY_SETTINGS: readonly ConsistencyOptions[] = [
+  { dims: 1, sizes: doublings(32000), seeds: 2, looMaxSize: 8000 },
+  { dims: 2, sizes: doublings(16000), seeds: 2, looMaxSize: 4000 },
+  { dims: 4, sizes: doublings(16000), seeds: 2, looMaxSize: 4000 },
+];
 
 /** Cell centres of a regular grid for d = 1; seeded uniform points on [0, 1)^d otherwise. */
 function evaluationPoints(dims: number, count: number, seed: string): number[][] {

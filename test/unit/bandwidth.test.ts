@@ -8,6 +8,7 @@ import { before, describe, test } from "node:test";
 import seedrandom from "seedrandom";
 
 import {
+  anisotropicData,
   bandwidthLossAndGradient,
   bandwidthLossCurve,
   fitBandwidth,
@@ -113,15 +114,6 @@ function assertNear(actual: number, expected: number, rtol: number, atol: number
 }
 
 const columns = (v: number[]): number[][] => v.map((x) => [x]);
-
-/** A seeded 2-D problem whose two inputs need different widths: y varies fast in x₁, slowly in x₂. */
-function twoWidthData(n = 200): { keys: number[][]; values: number[] } {
-  const rng = seedrandom("two-widths");
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rng())) * Math.cos(2 * Math.PI * rng());
-  const keys = Array.from({ length: n }, () => [rng(), rng()]);
-  const values = keys.map(([a, b]) => Math.sin(2 * Math.PI * a!) + 0.5 * b! + 0.2 * normal());
-  return { keys, values };
-}
 
 describe("losses agree with a float64 loop", () => {
   const kernels: KernelName[] = ["gaussian", "epanechnikov", "triangular", "boxcar", "constant"];
@@ -330,7 +322,7 @@ describe("tiny widths stay finite (log-space softmax)", () => {
   });
 
   test("per-dimension tiny widths stay finite too", () => {
-    const { keys, values } = twoWidthData(60);
+    const { keys, values } = anisotropicData(60);
     const { loss, gradient } = bandwidthLossAndGradient(keys, values, "gaussian", { sigma: [1e-9, 1e-3] });
     assert.ok(Number.isFinite(loss) && gradient.every(Number.isFinite), `${loss} ${gradient}`);
   });
@@ -387,7 +379,7 @@ describe("exercise 2 on the tutorial data", () => {
   });
 
   test("(c) one width per dimension: y varies fast in x₁ and slowly in x₂, so σ₁ ≪ σ₂", () => {
-    const { keys, values } = twoWidthData();
+    const { keys, values } = anisotropicData();
     const fit = fitBandwidth(keys, values, { perDimension: true });
     const [s1, s2] = fit.sigma as [number, number];
     assert.ok(fit.converged, `stopped by ${fit.stopReason}`);

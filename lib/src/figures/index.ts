@@ -33,3 +33,6 @@ export {
 export * from "./decision";
 export * from "./exercises_parzen";
 export * from "./exercises_sphere";
+export * from "./charts";
+export * from "./exercises_sigma";
+export * from "./exercises_rates";

@@ -1,0 +1,187 @@
+/**
+ * chartsFigure (panels with their own linear or log axes, used by exercises 2 and 4) and the
+ * exercise figures built with it: structure, exact size, byte-identical re-render, input errors.
+ */
+import assert from "node:assert/strict";
+import { before, describe, test } from "node:test";
+
+import {
+  chartsFigure,
+  initBackend,
+  looCurveFigure,
+  ratesFigure,
+  renderSvg,
+  sigmaDescentFigure,
+  sigmaExerciseFigures,
+  sigmaFitsFigure,
+  sigmaStudy,
+  svgToPng,
+  type ConsistencyResult,
+} from "../../lib/src/index";
+import { renderSvgWithWarnings } from "../../lib/src/figures/render";
+
+before(async () => {
+  await initBackend({ quiet: true });
+});
+
+const n = [100, 1000, 10000];
+const logPanel = {
+  xScale: "log" as const,
+  yScale: "log" as const,
+  xLabel: "n",
+  yLabel: "MSE",
+  series: [
+    { name: "measured", x: n, y: [0.1, 0.016, 0.0025], style: "points" as const },
+    { name: "theory", x: n, y: n.map((v) => 4 * v ** -0.8), style: "dashed" as const },
+    { name: "theory", x: n, y: n.map((v) => 8 * v ** -0.8), style: "dashed" as const },
+  ],
+};
+
+describe("chartsFigure", () => {
+  test("log axes get log scales, a log-padded domain and 1-2-5 ticks", () => {
+    const f = chartsFigure([logPanel]);
+    const p = f.panels[0]!;
+    assert.equal(p.xScale, "log");
+    assert.ok(
+      p.xDomain[0] < 100 && p.xDomain[0] > 50 && p.xDomain[1] > 10000 && p.xDomain[1] < 20000,
+      `${p.xDomain}`,
+    );
+    const layer = (f.spec.hconcat as { layer: { encoding: { x: Record<string, unknown> } }[] }[])[0]!
+      .layer[0]!;
+    const x = layer.encoding.x as { scale: { type: string }; axis: { values: number[] } };
+    assert.equal(x.scale.type, "log");
+    assert.deepEqual(x.axis.values, [100, 200, 500, 1000, 2000, 5000, 10000]);
+  });
+
+  test("series sharing a name share colour and legend entry but are drawn as separate lines", () => {
+    const f = chartsFigure([logPanel]);
+    const theory = f.panels[0]!.series.filter((s) => s.name === "theory");
+    assert.equal(theory.length, 2);
+    assert.equal(theory[0]!.color, theory[1]!.color);
+    const rows = (f.spec.datasets as Record<string, { sid: number }[]>)["panel-0-lines"]!;
+    assert.deepEqual([...new Set(rows.map((r) => r.sid))], [1, 2]);
+  });
+
+  test("a field panel draws one cell per grid value and spans the cell edges", () => {
+    const f = chartsFigure([
+      {
+        xScale: "log",
+        field: {
+          x: [0.01, 0.1, 1],
+          y: [1, 2],
+          values: [
+            [1, 2, 3],
+            [4, 5, 6],
+          ],
+          label: "loss",
+        },
+        series: [],
+      },
+    ]);
+    const cells = (f.spec.datasets as Record<string, unknown[]>)["panel-0-cells"]!;
+    assert.equal(cells.length, 6);
+    const [lo, hi] = f.panels[0]!.xDomain;
+    assert.ok(Math.abs(lo - 10 ** -2.5) < 1e-12 && Math.abs(hi - 10 ** 0.5) < 1e-9, `${lo} ${hi}`);
+  });
+
+  test("renders at exactly its size, and the same bytes twice", async () => {
+    const f = chartsFigure([logPanel, { ...logPanel, yScale: "linear" }], { width: 700, height: 260 });
+    const svg = await renderSvg(f);
+    assert.match(svg, /^<svg[^>]*\swidth="700"[^>]*\sheight="260"/);
+    assert.equal(await renderSvg(f), svg);
+    const png = svgToPng(svg, 1);
+    assert.equal(Buffer.from(png.subarray(16, 20)).readUInt32BE(0), 700);
+  });
+
+  const errors: [string, () => unknown, string][] = [
+    [
+      "a non-positive value on a log axis",
+      () => chartsFigure([{ yScale: "log", series: [{ name: "a", x: [1, 2], y: [1, 0] }] }]),
+      "chartsFigure: panels[0].series[0].y must be > 0 on a log axis, got 0 at index 1.",
+    ],
+    [
+      "an unknown scale",
+      () => chartsFigure([{ xScale: "sqrt" as "log", series: [{ name: "a", x: [1], y: [1] }] }]),
+      "chartsFigure: panels[0].xScale must be 'linear' or 'log', got \"sqrt\".",
+    ],
+    [
+      "a field row of the wrong length",
+      () => chartsFigure([{ field: { x: [1, 2], y: [1, 2], values: [[1, 2], [3]], label: "" }, series: [] }]),
+      "chartsFigure: panels[0].field.values[1] must have one value per x (2), got 1.",
+    ],
+    [
+      "no panels",
+      () => chartsFigure([]),
+      "chartsFigure: panels must be a non-empty array, got [] (length 0).",
+    ],
+  ];
+  for (const [label, call, message] of errors) {
+    test(`rejects ${label}`, () => {
+      assert.throws(call, (err: Error) => {
+        assert.equal(err.message, message);
+        return true;
+      });
+    });
+  }
+});
+
+describe("ratesFigure", () => {
+  test("draws measured points per dimension and the asymptotic theory, not fitted", () => {
+    const rate = (values: number[]) => ({ sizes: [500, 1000], values, slope: -0.2, intercept: 0 });
+    const result: ConsistencyResult = {
+      dims: 1,
+      sizes: [500, 1000],
+      noise: 1,
+      runs: [],
+      sigma: rate([0.06, 0.05]),
+      mse: rate([0.012, 0.007]),
+      theory: { sigma: -0.2, mse: -0.8 },
+    };
+    const f = ratesFigure([result]);
+    const names = f.panels[0]!.series.map((s) => s.name);
+    assert.deepEqual(names, ["h*, d = 1", "asymptotic theory"]);
+    const theory = f.panels[0]!.series[1]!;
+    // asymptoticRisk(1, 500).sigma = (1/(2√π) / (8π⁴ · 500))^(1/5)
+    const expected = (1 / (2 * Math.sqrt(Math.PI)) / (8 * Math.PI ** 4 * 500)) ** 0.2;
+    assert.ok(Math.abs(theory.y[0]! / expected - 1) < 1e-12, `${theory.y[0]} vs ${expected}`);
+  });
+});
+
+describe("exercise 2 figures", () => {
+  test("are registered under their names and render without vega warnings", async () => {
+    assert.deepEqual(
+      sigmaExerciseFigures().map((e) => e.name),
+      ["exercise2-loss-curves", "exercise2-descents", "exercise2-fits", "exercise2-per-dimension"],
+    );
+    const study = sigmaStudy();
+    for (const figure of [looCurveFigure(study), sigmaDescentFigure(study), sigmaFitsFigure(study)]) {
+      const { warnings } = await renderSvgWithWarnings(figure);
+      assert.deepEqual(warnings, []);
+    }
+    const field = chartsFigure([
+      {
+        xScale: "log",
+        yScale: "log",
+        field: {
+          x: [0.1, 1],
+          y: [0.1, 1],
+          values: [
+            [1, 2],
+            [3, 4],
+          ],
+          label: "v",
+        },
+        series: [],
+      },
+    ]);
+    assert.deepEqual((await renderSvgWithWarnings(field)).warnings, []);
+  });
+
+  test("the study's descents tell the exercise's story", () => {
+    const study = sigmaStudy();
+    assert.ok(study.trainDescent.sigma[0]! < 1e-3);
+    assert.ok(Math.abs(study.looDescent.sigma[0]! / study.looFit.sigma[0]! - 1) < 0.005);
+    assert.equal(study.trainDescentTest.length, study.trainDescent.path.sigma.length);
+    assert.ok(study.trainDescentTest.at(-1)! > 5 * Math.min(...study.trainDescentTest));
+  });
+});
