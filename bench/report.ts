@@ -333,13 +333,19 @@ export function renderMarkdown(r: Results): string[] {
   return out;
 }
 
-/** Rewrites the README between the markers with the rendered results. */
-export function updateReadme(r: Results, readme = README): boolean {
+/**
+ * Rewrites the README between the markers with the rendered results, formatted by the project's
+ * Prettier settings so that `npm run lint` stays clean. Resolves false when the markers are missing.
+ */
+export async function updateReadme(r: Results, readme = README): Promise<boolean> {
   const text = fs.readFileSync(readme, "utf8");
   const begin = text.indexOf(BEGIN);
   const end = text.indexOf(END);
   if (begin < 0 || end < begin) return false;
-  const body = [`Measured ${r.date.slice(0, 10)} (${r.mode} run).`, "", ...renderMarkdown(r)].join("\n");
+  const prettier = await import("prettier");
+  const config = (await prettier.resolveConfig(readme)) ?? {};
+  const raw = [`Measured ${r.date.slice(0, 10)} (${r.mode} run).`, "", ...renderMarkdown(r)].join("\n");
+  const body = (await prettier.format(raw, { ...config, parser: "markdown" })).trim();
   const next = `${text.slice(0, begin + BEGIN.length)}\n\n${body}\n\n${text.slice(end)}`;
   if (next !== text) fs.writeFileSync(readme, next);
   return true;
@@ -347,9 +353,11 @@ export function updateReadme(r: Results, readme = README): boolean {
 
 if (require.main === module) {
   const results = JSON.parse(fs.readFileSync(LATEST, "utf8")) as Results;
-  if (!updateReadme(results)) {
-    console.error(`bench: ${path.basename(README)} has no benchmark markers (${BEGIN} … ${END})`);
-    process.exit(1);
-  }
-  console.log(`bench: README benchmark section rewritten from ${path.relative(process.cwd(), LATEST)}`);
+  void updateReadme(results).then((ok) => {
+    if (!ok) {
+      console.error(`bench: ${path.basename(README)} has no benchmark markers (${BEGIN} … ${END})`);
+      process.exit(1);
+    }
+    console.log(`bench: README benchmark section rewritten from ${path.relative(process.cwd(), LATEST)}`);
+  });
 }
