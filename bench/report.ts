@@ -193,7 +193,7 @@ export function renderMarkdown(r: Results): string[] {
       rows.push([
         String(row.n),
         row.label + (row.impl === p.defaultBackend ? " (default)" : ""),
-        row.skipped ? `skipped: ${row.skipped}` : fmt(row.nsPerPair),
+        row.skipped ? "skipped" : fmt(row.nsPerPair),
         row.skipped ? "" : fmt(best(row)),
         row.skipped ? "" : pct(row.spread),
         row.ours && !row.skipped ? times(ratio(numpy, row)) : "",
@@ -208,8 +208,11 @@ export function renderMarkdown(r: Results): string[] {
       ),
       "",
     );
-    for (const note of p.notes) out.push(`- ${note}`);
-    if (p.notes.length) out.push("");
+    const skipped = p.rows
+      .filter((row) => row.skipped)
+      .map((row) => `${row.label} at n = m = ${row.n} was skipped: ${row.skipped}.`);
+    for (const note of [...skipped, ...p.notes]) out.push(`- ${note}`);
+    if (p.notes.length || skipped.length) out.push("");
   }
   const s = r.selection;
   if (s) {
