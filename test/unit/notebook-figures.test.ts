@@ -38,3 +38,25 @@ test("the tutorial notebook shows exactly the five tutorial figures, byte for by
     assert.ok(pngs[i]!.equals(file), `figure ${i + 1} differs from figures/tutorial-${name}.png`);
   });
 });
+
+test("every figure inline in a notebook is a file in figures/, and every figure file is shown by a notebook", () => {
+  const files = new Map<string, string>();
+  for (const name of fs.readdirSync(path.join(root, "figures")).filter((f) => f.endsWith(".png"))) {
+    files.set(fs.readFileSync(path.join(root, "figures", name)).toString("base64"), name);
+  }
+  const shown = new Set<string>();
+  const notebooks = fs.readdirSync(path.join(root, "notebooks")).filter((f) => f.endsWith(".ipynb"));
+  assert.ok(notebooks.length >= 5, `expected the tutorial and four exercises, got ${notebooks.join(", ")}`);
+  for (const notebook of notebooks) {
+    inlinePngs(notebook).forEach((png, i) => {
+      const name = files.get(png.toString("base64"));
+      assert.ok(
+        name,
+        `${notebook}: figure ${i + 1} is not byte-identical to any file in figures/ (run npm run figures)`,
+      );
+      shown.add(name);
+    });
+  }
+  const unshown = [...files.values()].filter((name) => !shown.has(name));
+  assert.deepEqual(unshown, [], "figure files no notebook shows");
+});
