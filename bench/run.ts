@@ -90,6 +90,16 @@ const PLAN = {
 const SIGMA = 1;
 const TSX = ["--import", "tsx"];
 
+/**
+ * Idle time before each timed call. BLAS and OpenMP worker threads keep spinning for a while
+ * after a call returns (OpenBLAS for about 2²⁸ cycles); without a pause they would compete with
+ * the next contender's call on a 2-core machine.
+ */
+const SETTLE_MS = 250;
+/** Calls shorter than this (judged by the warm-up call) are timed right after an untimed call. */
+const HOT_BELOW_S = 0.5;
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 function parseArgs(argv: string[]): Options {
   const o: Options = {
     quick: false,
@@ -235,7 +245,8 @@ async function prediction(
   }
   if (env.python) {
     const baselines: Array<[string, string]> = [["numpy", "numpy float32, tutorial formula"]];
-    if (env.torch) baselines.push(["torch", "PyTorch CPU float32, tutorial formula"]);
+    if (env.torch && o.torch) baselines.push(["torch", "PyTorch CPU float32, tutorial formula"]);
+    else if (!o.torch) notes.push("PyTorch: not run (--no-torch)");
     else notes.push("PyTorch: absent (not installed in .bench-venv; see the setup messages)");
     for (const [impl, label] of baselines) {
       const worker = pythonWorker(impl, env.python, "predict.py", [impl]);
@@ -298,10 +309,19 @@ async function prediction(
         sigma: SIGMA,
         out,
       });
-      active.push({ c, samples: [], warmup: num(loaded, "warmup"), out });
+      const warmup = num(loaded, "warmup");
+      // Short calls get a second untimed call, so JIT compilation and first-use set-up are done.
+      if (warmup < 1) await c.worker.request({ op: "run" });
+      active.push({ c, samples: [], warmup, out });
     }
     for (let r = 0; r < runs; r++) {
-      for (const a of active) a.samples.push(num(await a.c.worker.request({ op: "run" }), "seconds"));
+      for (const a of active) {
+        await pause(SETTLE_MS);
+        // A short call is preceded by an untimed one, so the timed call finds the library's
+        // threads awake and its caches warm, as in a loop of calls (long calls amortise that).
+        if (a.warmup < HOT_BELOW_S) await a.c.worker.request({ op: "run" });
+        a.samples.push(num(await a.c.worker.request({ op: "run" }), "seconds"));
+      }
     }
     const reference = active.find((a) => a.c.impl === "numpy") ?? active[0];
     const ref = reference ? readFloat32(reference.out) : undefined;
@@ -345,7 +365,13 @@ async function prediction(
   );
   notes.push(
     "threads: TensorFlow.js's wasm backend runs on one thread under Node (it enables threads only in browsers); " +
-      "numpy's BLAS and PyTorch use every core (see the machine description).",
+      "numpy's BLAS and PyTorch use every core (see the machine description). Multi-threaded calls suffer most when other " +
+      "processes compete for the cores: a parallel step waits for its slowest thread, so their spreads are the widest.",
+  );
+  notes.push(
+    "protocol: each contender's timed call follows a pause of " +
+      `${SETTLE_MS} ms (so the previous contender's spinning BLAS or OpenMP threads have gone idle) and, ` +
+      `for calls under ${HOT_BELOW_S} s, an untimed call (so its own threads and caches are warm).`,
   );
   notes.push(
     "ours: `nadarayaWatson(keys, values, queries, 'gaussian', { sigma })`, from input tensors to predictions read back; " +
