@@ -5,8 +5,8 @@
  * cell finished without error output and that every figure is really on screen. A committed
  * notebook opened without running it (so untrusted) must show its figures too.
  *
- * The notebook is the tutorial (notebooks/01-*.ipynb) when it exists, else the smoke fixture;
- * BROWSER_NOTEBOOK=path picks another. The browser works on copies in a temporary folder, so
+ * Every notebook in notebooks/ is run (the smoke fixture when there are none); the first one, the
+ * tutorial, is also opened unexecuted. BROWSER_NOTEBOOK=path picks one notebook instead. The browser works on copies in a temporary folder, so
  * committed files are never touched. Screenshots go to test-artifacts/browser/.
  *
  * Needs Debian's `chromium` (or CHROMIUM_PATH). Without it the test is skipped with a message,
@@ -52,17 +52,22 @@ if (!haveChromium && !IN_CI) {
   });
 }
 
-/** The notebook the browser runs: BROWSER_NOTEBOOK, else the tutorial, else the smoke fixture. */
-export function browserNotebook(root: string = PROJECT_ROOT): string {
-  if (process.env.BROWSER_NOTEBOOK) return path.resolve(process.env.BROWSER_NOTEBOOK);
+/**
+ * The notebooks the browser runs: BROWSER_NOTEBOOK (one path), else every notebook in notebooks/
+ * (the tutorial and the exercises), else the smoke fixture.
+ */
+export function browserNotebooks(root: string = PROJECT_ROOT): string[] {
+  if (process.env.BROWSER_NOTEBOOK) return [path.resolve(process.env.BROWSER_NOTEBOOK)];
   const dir = path.join(root, "notebooks");
-  const tutorial = fs.existsSync(dir)
+  const found = fs.existsSync(dir)
     ? fs
         .readdirSync(dir)
-        .filter((name) => /^01-.*\.ipynb$/.test(name))
-        .sort()[0]
-    : undefined;
-  return tutorial ? path.join(dir, tutorial) : path.join(root, "test", "fixtures", "smoke.ipynb");
+        .filter((name) => name.endsWith(".ipynb"))
+        .sort()
+    : [];
+  return found.length > 0
+    ? found.map((name) => path.join(dir, name))
+    : [path.join(root, "test", "fixtures", "smoke.ipynb")];
 }
 
 /** The number of PNG figures among a notebook file's outputs. */
@@ -108,8 +113,7 @@ interface BrowserWindow {
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no Chromium" : false }, () => {
-  const source = browserNotebook();
-  const name = path.basename(source);
+  const sources = browserNotebooks();
   const token = randomBytes(24).toString("hex");
   let work: string;
   let base: string;
@@ -130,7 +134,8 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     work = fs.mkdtempSync(path.join(PROJECT_ROOT, "test-artifacts", "browser-work-"));
     for (const sub of ["run", "committed"]) {
       fs.mkdirSync(path.join(work, "notebooks", sub), { recursive: true });
-      fs.copyFileSync(source, path.join(work, "notebooks", sub, name));
+      for (const source of sources)
+        fs.copyFileSync(source, path.join(work, "notebooks", sub, path.basename(source)));
     }
     const jupyter = path.join(work, "jupyter");
     const config = path.join(jupyter, "config");
@@ -217,7 +222,10 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     assert.equal(server.token, token);
   });
 
-  test(`a committed notebook opened without running shows its figures (${name}, untrusted)`, async () => {
+  const first = sources[0] as string;
+  test(`a committed notebook opened without running shows its figures (${path.basename(first)}, untrusted)`, async () => {
+    const source = first;
+    const name = path.basename(source);
     const expected = pngOutputs(source);
     assert.ok(expected > 0, `${path.relative(PROJECT_ROOT, source)} has no committed PNG figure to show`);
     const model = (await (
@@ -236,55 +244,58 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     await page.close();
   });
 
-  test(
-    `Run All Cells runs ${name} without errors and shows every figure`,
-    { timeout: (NOTEBOOK_TIMEOUT + 180) * 1000 },
-    async () => {
-      const page = await openNotebook(`run/${name}`, "run");
-      await waitForKernelIdle(page);
-      const notebook = activeNotebook(page);
-      const codeCells = await notebook.locator(".jp-CodeCell").count();
-      assert.ok(codeCells > 0);
+  for (const source of sources) {
+    const name = path.basename(source);
+    test(
+      `Run All Cells runs ${name} without errors and shows every figure`,
+      { timeout: (NOTEBOOK_TIMEOUT + 180) * 1000 },
+      async () => {
+        const page = await openNotebook(`run/${name}`, `run-${name.replace(/\W+/g, "-")}`);
+        await waitForKernelIdle(page);
+        const notebook = activeNotebook(page);
+        const codeCells = await notebook.locator(".jp-CodeCell").count();
+        assert.ok(codeCells > 0);
 
-      await page.getByRole("menuitem", { name: "Run", exact: true }).click();
-      await page.getByRole("menuitem", { name: /^Run All Cells/ }).click();
+        await page.getByRole("menuitem", { name: "Run", exact: true }).click();
+        await page.getByRole("menuitem", { name: /^Run All Cells/ }).click();
 
-      // Done when every prompt is numbered in order; stopped when nothing runs or waits for a while.
-      const deadline = Date.now() + NOTEBOOK_TIMEOUT * 1000;
-      let prompts: string[] = [];
-      let quietSince: number | undefined;
-      for (;;) {
-        prompts = (await notebook.locator(".jp-CodeCell .jp-InputArea-prompt").allTextContents()).map((p) =>
-          p.trim(),
-        );
-        const idle = (await executionStatus(page)) === "idle";
-        if (idle && prompts.every((p, i) => p === `[${i + 1}]:`)) break;
-        const busy = !idle || prompts.some((p) => p.includes("*"));
-        quietSince = busy ? undefined : (quietSince ?? Date.now());
-        if (quietSince !== undefined && Date.now() - quietSince > 15_000) break;
-        if (Date.now() > deadline) {
-          await page.screenshot({ path: path.join(ARTIFACTS, "run-timeout.png") });
-          assert.fail(`not finished within ${NOTEBOOK_TIMEOUT} s; prompts: ${prompts.join(" ")}`);
+        // Done when every prompt is numbered in order; stopped when nothing runs or waits for a while.
+        const deadline = Date.now() + NOTEBOOK_TIMEOUT * 1000;
+        let prompts: string[] = [];
+        let quietSince: number | undefined;
+        for (;;) {
+          prompts = (await notebook.locator(".jp-CodeCell .jp-InputArea-prompt").allTextContents()).map((p) =>
+            p.trim(),
+          );
+          const idle = (await executionStatus(page)) === "idle";
+          if (idle && prompts.every((p, i) => p === `[${i + 1}]:`)) break;
+          const busy = !idle || prompts.some((p) => p.includes("*"));
+          quietSince = busy ? undefined : (quietSince ?? Date.now());
+          if (quietSince !== undefined && Date.now() - quietSince > 15_000) break;
+          if (Date.now() > deadline) {
+            await page.screenshot({ path: path.join(ARTIFACTS, `run-timeout-${name}.png`) });
+            assert.fail(`not finished within ${NOTEBOOK_TIMEOUT} s; prompts: ${prompts.join(" ")}`);
+          }
+          await sleep(500);
         }
-        await sleep(500);
-      }
 
-      const errors = await notebook
-        .locator(`.jp-OutputArea-output[data-mime-type="${STDERR_MIME}"]`)
-        .allTextContents();
-      if (errors.length > 0) await page.screenshot({ path: path.join(ARTIFACTS, "run-error.png") });
-      assert.deepEqual(errors, [], "no cell may write error output");
-      assert.equal(prompts.length, codeCells);
-      assert.deepEqual(
-        prompts,
-        prompts.map((_, i) => `[${i + 1}]:`),
-        "every code cell must have run, in order",
-      );
+        const errors = await notebook
+          .locator(`.jp-OutputArea-output[data-mime-type="${STDERR_MIME}"]`)
+          .allTextContents();
+        if (errors.length > 0) await page.screenshot({ path: path.join(ARTIFACTS, `run-error-${name}.png`) });
+        assert.deepEqual(errors, [], "no cell may write error output");
+        assert.equal(prompts.length, codeCells);
+        assert.deepEqual(
+          prompts,
+          prompts.map((_, i) => `[${i + 1}]:`),
+          "every code cell must have run, in order",
+        );
 
-      await assertFigures(page, pngOutputs(source), "run");
-      await page.close();
-    },
-  );
+        await assertFigures(page, pngOutputs(source), `run-${name}`);
+        await page.close();
+      },
+    );
+  }
 
   /**
    * Opens a notebook in its own JupyterLab workspace (so no tab from another page is restored)
