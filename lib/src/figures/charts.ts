@@ -6,7 +6,7 @@
 import { describe, fail } from "../errors";
 import { checkRange, optionalString, resolveSize, toNumbers } from "./convert";
 import { FIGURE_PADDING, SERIES_COLORS, vegaLiteConfig } from "./style";
-import type { FigureSizeOptions, RenderableFigure, SeriesInput, SeriesStyle } from "./types";
+import type { FigureSeries, FigureSizeOptions, RenderableFigure, SeriesInput, SeriesStyle } from "./types";
 
 /** How an axis maps numbers to positions. */
 export type AxisScale = "linear" | "log";
@@ -64,14 +64,7 @@ export interface ChartPanel {
   readonly yScale: AxisScale;
   readonly xDomain: readonly [number, number];
   readonly yDomain: readonly [number, number];
-  readonly series: readonly {
-    readonly name: string;
-    readonly style: SeriesStyle;
-    readonly color: string;
-    readonly opacity: number;
-    readonly x: readonly number[];
-    readonly y: readonly number[];
-  }[];
+  readonly series: readonly FigureSeries[];
   readonly field?: FieldInput;
 }
 
