@@ -4,8 +4,8 @@
  * scalar field on a grid under its series (e.g. a loss surface over two widths).
  */
 import { describe, fail } from "../errors";
-import { checkRange, optionalString, resolveSize, toNumbers } from "./convert";
-import { FIGURE_PADDING, SERIES_COLORS, vegaLiteConfig } from "./style";
+import { checkRange, optionalString, resolveSeries, resolveSize, seriesLegend, toNumbers } from "./convert";
+import { FIGURE_PADDING, vegaLiteConfig } from "./style";
 import type { FigureSeries, FigureSizeOptions, RenderableFigure, SeriesInput, SeriesStyle } from "./types";
 
 /** How an axis maps numbers to positions. */
@@ -80,7 +80,6 @@ export interface ChartsFigure extends RenderableFigure {
 /** Horizontal gap between panels, room for the next panel's y-axis labels and title. */
 const PANEL_GAP = 80;
 
-const STYLES: readonly SeriesStyle[] = ["line", "dashed", "points"];
 const DASH: Record<SeriesStyle, number[]> = { line: [1, 0], dashed: [6, 3], points: [1, 0] };
 const SHAPE: Record<SeriesStyle, string> = { line: "stroke", dashed: "stroke", points: "circle" };
 
@@ -158,8 +157,7 @@ export function chartsFigure(panels: readonly ChartPanelInput[], options: Charts
   const title = optionalString(fn, "options.title", options.title);
   const xLabel = optionalString(fn, "options.xLabel", options.xLabel) ?? "x";
   const yLabel = optionalString(fn, "options.yLabel", options.yLabel) ?? "y";
-  const colors = new Map<string, string>();
-  const styles = new Map<string, { style: SeriesStyle; opacity: number }>();
+  const keys = seriesLegend();
 
   const built: ChartPanel[] = panels.map((panel, p) => {
     const at = `panels[${p}]`;
@@ -171,17 +169,10 @@ export function chartsFigure(panels: readonly ChartPanelInput[], options: Charts
       if (s !== "linear" && s !== "log") fail(fn, `${at}.${k} must be 'linear' or 'log', got ${describe(s)}`);
       return s;
     }) as [AxisScale, AxisScale];
-    const series: ChartPanel["series"][number][] = (panel.series as readonly SeriesInput[]).map((s: SeriesInput, i: number) => {
+    const series: FigureSeries[] = (panel.series as readonly SeriesInput[]).map((s, i) => {
       const sat = `${at}.series[${i}]`;
-      if (typeof s !== "object" || s === null) fail(fn, `${sat} must be an object, got ${describe(s)}`);
-      if (typeof s.name !== "string" || s.name === "") fail(fn, `${sat}.name must be a non-empty string, got ${describe(s.name)}`);
-      const style = s.style ?? "line";
-      if (!STYLES.includes(style)) fail(fn, `${sat}.style must be one of 'line', 'dashed', 'points', got ${describe(style)}`);
-      const x = toNumbers(fn, `${sat}.x`, s.x);
-      const y = toNumbers(fn, `${sat}.y`, s.y);
-      if (x.length !== y.length) fail(fn, `${sat}.x and ${sat}.y must have the same length, got ${x.length} and ${y.length}`);
-      if (x.length === 0) fail(fn, `${sat} must have at least one point`);
-      [x, y].forEach((values, axis) => {
+      const resolved = resolveSeries(fn, sat, s, keys, 0.8);
+      [resolved.x, resolved.y].forEach((values, axis) => {
         if (scales[axis] === "log") {
           const bad = values.findIndex((v) => !(v > 0));
           if (bad >= 0) {
@@ -189,17 +180,7 @@ export function chartsFigure(panels: readonly ChartPanelInput[], options: Charts
           }
         }
       });
-      const opacity = s.opacity ?? (style === "points" ? 0.8 : 1);
-      if (typeof opacity !== "number" || !(opacity >= 0 && opacity <= 1)) {
-        fail(fn, `${sat}.opacity must be a number in [0, 1], got ${describe(opacity)}`);
-      }
-      const seen = styles.get(s.name);
-      if (seen && (seen.style !== style || seen.opacity !== opacity)) {
-        fail(fn, `series named ${JSON.stringify(s.name)} must keep one style in every panel (they share a legend entry), got '${seen.style}' and '${style}' at ${sat}`);
-      }
-      styles.set(s.name, { style, opacity });
-      if (!colors.has(s.name)) colors.set(s.name, s.color ?? (SERIES_COLORS[colors.size % SERIES_COLORS.length] as string));
-      return { name: s.name, style, color: colors.get(s.name) as string, opacity, x, y };
+      return resolved;
     });
     if (series.length === 0 && panel.field === undefined) fail(fn, `${at} has neither series nor a field`);
     const field = panel.field === undefined ? undefined : checkField(fn, `${at}.field`, panel.field, scales);
@@ -217,6 +198,7 @@ export function chartsFigure(panels: readonly ChartPanelInput[], options: Charts
       ...(field ? { field } : {}),
     };
   });
+  const { colors, styles } = keys;
   const legend = options.legend ?? colors.size > 1;
   if (typeof legend !== "boolean") fail(fn, `options.legend must be a boolean, got ${describe(legend)}`);
   const spec = chartsSpec(built, { names: [...colors.keys()], colors, styles, legend, width, height, title });

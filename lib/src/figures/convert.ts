@@ -5,8 +5,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 import { describe, fail } from "../errors";
-import { DEFAULT_FIGURE_SIZE, DEFAULT_PIXEL_RATIO } from "./style";
-import type { FigureSizeOptions } from "./types";
+import { DEFAULT_FIGURE_SIZE, DEFAULT_PIXEL_RATIO, SERIES_COLORS } from "./style";
+import type { FigureSeries, FigureSizeOptions, SeriesInput, SeriesStyle } from "./types";
 
 /** Reads one-dimensional numbers (array, typed array, `[n]` or `[n, 1]` tensor) as a finite `number[]`. */
 export function toNumbers(fn: string, arg: string, x: unknown): number[] {
@@ -121,4 +121,63 @@ export function paddedRange(values: Iterable<number>, margin = 0.05): [number, n
     return [lo - pad, hi + pad];
   }
   return [lo - margin * span, hi + margin * span];
+}
+
+/** The line styles a series may have. */
+export const SERIES_STYLES: readonly SeriesStyle[] = ["line", "dashed", "points"];
+
+/**
+ * The legend shared by all panels of one figure: each series name keeps one style, opacity and
+ * colour across panels. Names get colours from {@link SERIES_COLORS} in order of first use.
+ */
+export interface SeriesLegend {
+  readonly colors: Map<string, string>;
+  readonly styles: Map<string, { style: SeriesStyle; opacity: number }>;
+}
+
+/** A fresh, empty {@link SeriesLegend}. */
+export function seriesLegend(): SeriesLegend {
+  return { colors: new Map(), styles: new Map() };
+}
+
+/**
+ * Checks one series input at `at` (e.g. `panels[1].series[0]`) and resolves its defaults: style
+ * `"line"`, opacity 1 (or `pointOpacity` for points), and the legend's colour for its name.
+ */
+export function resolveSeries(
+  fn: string,
+  at: string,
+  s: SeriesInput,
+  legend: SeriesLegend,
+  pointOpacity: number,
+): FigureSeries {
+  if (typeof s !== "object" || s === null) fail(fn, `${at} must be an object, got ${describe(s)}`);
+  if (typeof s.name !== "string" || s.name === "") fail(fn, `${at}.name must be a non-empty string, got ${describe(s.name)}`);
+  const style = s.style ?? "line";
+  if (!SERIES_STYLES.includes(style)) {
+    fail(fn, `${at}.style must be one of ${SERIES_STYLES.map((v) => `'${v}'`).join(", ")}, got ${describe(style)}`);
+  }
+  const x = toNumbers(fn, `${at}.x`, s.x);
+  const y = toNumbers(fn, `${at}.y`, s.y);
+  if (x.length !== y.length) fail(fn, `${at}.x and ${at}.y must have the same length, got ${x.length} and ${y.length}`);
+  if (x.length === 0) fail(fn, `${at} must have at least one point`);
+  const opacity = s.opacity ?? (style === "points" ? pointOpacity : 1);
+  if (typeof opacity !== "number" || !(opacity >= 0 && opacity <= 1)) {
+    fail(fn, `${at}.opacity must be a number in [0, 1], got ${describe(opacity)}`);
+  }
+  const seen = legend.styles.get(s.name);
+  if (seen && (seen.style !== style || seen.opacity !== opacity)) {
+    fail(
+      fn,
+      `series named ${JSON.stringify(s.name)} must keep one style in every panel (they share a legend entry), ` +
+        `got '${seen.style}' (opacity ${seen.opacity}) and '${style}' (opacity ${opacity}) at ${at}`,
+    );
+  }
+  legend.styles.set(s.name, { style, opacity });
+  if (!legend.colors.has(s.name)) {
+    legend.colors.set(s.name, s.color ?? (SERIES_COLORS[legend.colors.size % SERIES_COLORS.length] as string));
+  } else if (s.color !== undefined && s.color !== legend.colors.get(s.name)) {
+    fail(fn, `series named ${JSON.stringify(s.name)} must keep one colour in every panel, got ${describe(s.color)} at ${at}`);
+  }
+  return { name: s.name, style, color: legend.colors.get(s.name) as string, opacity, x, y };
 }

@@ -2,8 +2,8 @@
  * A row of line/point panels sharing the y axis, in the spirit of the d2l book's `plot`.
  */
 import { describe, fail } from "../errors";
-import { checkRange, optionalString, paddedRange, resolveSize, toNumbers } from "./convert";
-import { FIGURE_PADDING, PANEL_SPACING, SERIES_COLORS, panelTitleLayer, vegaLiteConfig } from "./style";
+import { checkRange, optionalString, paddedRange, resolveSeries, resolveSize, seriesLegend } from "./convert";
+import { FIGURE_PADDING, PANEL_SPACING, panelTitleLayer, vegaLiteConfig } from "./style";
 import type {
   FigureSeries,
   FigureSizeOptions,
@@ -28,7 +28,6 @@ export interface LinesFigureOptions extends FigureSizeOptions {
   readonly yDomain?: readonly [number, number];
 }
 
-const STYLES: readonly SeriesStyle[] = ["line", "dashed", "points"];
 const DASH: Record<SeriesStyle, number[]> = { line: [1, 0], dashed: [6, 3], points: [1, 0] };
 const SHAPE: Record<SeriesStyle, string> = { line: "stroke", dashed: "stroke", points: "circle" };
 
@@ -69,45 +68,15 @@ export function linesFigure(panels: readonly LinePanelInput[], options: LinesFig
   const yLabel = optionalString(fn, "options.yLabel", options.yLabel) ?? "y";
   const xDomainOption = options.xDomain === undefined ? undefined : checkRange(fn, "options.xDomain", options.xDomain);
 
-  const colors = new Map<string, string>();
-  const styles = new Map<string, { style: SeriesStyle; opacity: number }>();
+  const keys = seriesLegend();
   const built: LinePanel[] = panels.map((panel, p) => {
     const at = `panels[${p}]`;
     if (typeof panel !== "object" || panel === null || !Array.isArray(panel.series)) {
       fail(fn, `${at} must be an object with a series array, got ${describe(panel)}`);
     }
-    const series: FigureSeries[] = (panel.series as readonly SeriesInput[]).map((s: SeriesInput, i: number) => {
-      const sat = `${at}.series[${i}]`;
-      if (typeof s !== "object" || s === null) fail(fn, `${sat} must be an object, got ${describe(s)}`);
-      if (typeof s.name !== "string" || s.name === "") fail(fn, `${sat}.name must be a non-empty string, got ${describe(s.name)}`);
-      const style = s.style ?? "line";
-      if (!STYLES.includes(style)) {
-        fail(fn, `${sat}.style must be one of ${STYLES.map((v) => `'${v}'`).join(", ")}, got ${describe(style)}`);
-      }
-      const x = toNumbers(fn, `${sat}.x`, s.x);
-      const y = toNumbers(fn, `${sat}.y`, s.y);
-      if (x.length !== y.length) fail(fn, `${sat}.x and ${sat}.y must have the same length, got ${x.length} and ${y.length}`);
-      if (x.length === 0) fail(fn, `${sat} must have at least one point`);
-      const opacity = s.opacity ?? (style === "points" ? 0.5 : 1);
-      if (typeof opacity !== "number" || !(opacity >= 0 && opacity <= 1)) {
-        fail(fn, `${sat}.opacity must be a number in [0, 1], got ${describe(opacity)}`);
-      }
-      const seen = styles.get(s.name);
-      if (seen && (seen.style !== style || seen.opacity !== opacity)) {
-        fail(
-          fn,
-          `series named ${JSON.stringify(s.name)} must keep one style in every panel (they share a legend entry), ` +
-            `got '${seen.style}' (opacity ${seen.opacity}) and '${style}' (opacity ${opacity}) at ${sat}`,
-        );
-      }
-      styles.set(s.name, { style, opacity });
-      if (!colors.has(s.name)) {
-        colors.set(s.name, s.color ?? (SERIES_COLORS[colors.size % SERIES_COLORS.length] as string));
-      } else if (s.color !== undefined && s.color !== colors.get(s.name)) {
-        fail(fn, `series named ${JSON.stringify(s.name)} must keep one colour in every panel, got ${describe(s.color)} at ${sat}`);
-      }
-      return { name: s.name, style, color: colors.get(s.name) as string, opacity, x, y };
-    });
+    const series: FigureSeries[] = (panel.series as readonly SeriesInput[]).map((s, i) =>
+      resolveSeries(fn, `${at}.series[${i}]`, s, keys, 0.5),
+    );
     if (series.length === 0) fail(fn, `${at}.series must not be empty`);
     const panelTitle = optionalString(fn, `${at}.title`, panel.title);
     const xDomain = xDomainOption ?? paddedRange(series.flatMap((s) => s.x));
@@ -123,6 +92,7 @@ export function linesFigure(panels: readonly LinePanelInput[], options: LinesFig
     options.yDomain === undefined
       ? paddedRange(built.flatMap((p) => p.series.flatMap((s) => s.y)))
       : checkRange(fn, "options.yDomain", options.yDomain);
+  const { colors, styles } = keys;
   const legend = options.legend ?? colors.size > 1;
   if (typeof legend !== "boolean") fail(fn, `options.legend must be a boolean, got ${describe(legend)}`);
 
