@@ -3,12 +3,13 @@
 Run it through `npm run notebooks` (scripts/notebooks.ts), which builds lib, prepares the project's
 Python environment and sets a deterministic environment for the kernel. Directly:
 
-    .venv/bin/python scripts/notebooks.py [--check] [--timeout SECONDS] [NOTEBOOK ...]
+    .venv/bin/python scripts/notebooks.py [--check | --no-write] [--timeout SECONDS] [NOTEBOOK ...]
 
 Without --check, every notebook (default: notebooks/**/*.ipynb) is executed top to bottom and its
 outputs are written back, normalised (no timings, no kernel version, consecutive streams merged).
 With --check, each notebook is executed into a temporary copy and compared with the committed file;
-any difference in a code cell's outputs or execution count fails.
+any difference in a code cell's outputs or execution count fails. With --no-write, notebooks are
+executed and checked for errors only (`npm run figures` uses this: it wants the figures they save).
 
 A notebook fails when a cell raises, writes to stderr (tslab reports compile and runtime errors
 there), prints an absolute path, or runs past the time limit. The message names the notebook, the
@@ -339,7 +340,7 @@ def discover(args: list[str]) -> list[Path]:
     return found
 
 
-def run_one(path: Path, check: bool, timeout: float, patterns) -> str:
+def run_one(path: Path, check: bool, timeout: float, patterns, write: bool = True) -> str:
     started = time.monotonic()
     executed = execute(path, timeout)
     check_clean_run(executed, path)
@@ -356,6 +357,8 @@ def run_one(path: Path, check: bool, timeout: float, patterns) -> str:
             copy_path.write_text(dumps(executed), encoding="utf-8")
             raise NotebookFailure("\n".join(problems) + f"\n    the re-run is in {copy_path}")
         return f"ok      {rel(path)} (outputs match; {seconds:.1f} s)"
+    if not write:
+        return f"ok      {rel(path)} (ran cleanly; {seconds:.1f} s)"
     text = dumps(executed)
     if path.read_text(encoding="utf-8") == text:
         return f"ok      {rel(path)} (unchanged; {seconds:.1f} s)"
@@ -366,6 +369,9 @@ def run_one(path: Path, check: bool, timeout: float, patterns) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Execute notebooks in a fresh kernel each.")
     parser.add_argument("--check", action="store_true", help="re-run into a temporary copy and compare")
+    parser.add_argument(
+        "--no-write", action="store_true", help="run and check for errors only; leave the notebook files alone"
+    )
     parser.add_argument(
         "--timeout",
         type=float,
@@ -382,7 +388,7 @@ def main(argv: list[str]) -> int:
     failed = 0
     for path in paths:
         try:
-            print(run_one(path, args.check, args.timeout, patterns), flush=True)
+            print(run_one(path, args.check, args.timeout, patterns, write=not args.no_write), flush=True)
         except NotebookFailure as failure:
             failed += 1
             print(f"FAILED  {failure}", flush=True)

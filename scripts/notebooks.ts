@@ -1,9 +1,16 @@
 /**
- * `npm run notebooks`: execute every notebook in notebooks/ in a fresh tslab kernel and write the
- * outputs back; `npm run notebooks -- --check` re-runs into a temporary copy and fails when the
- * outputs differ from the committed ones. Notebook paths may follow; `--timeout SECONDS` sets the
+ * `npm run notebooks`: execute every notebook in notebooks/ in a fresh tslab kernel, write the
+ * outputs back, and write the figures the notebooks show to figures/.
+ * `npm run notebooks -- --check` re-runs into a temporary copy and fails when the outputs or the
+ * figures differ from the committed ones. Notebook paths may follow; `--timeout SECONDS` sets the
  * limit per notebook. The work is done by scripts/notebooks.py (nbclient) in the project's
  * Python environment, which this sets up first.
+ *
+ * Figures: the notebooks are the one source of the figures in figures/. A notebook shows a
+ * figure with `show(figure, { name })`; while the notebooks run here, the kernels have
+ * ATTENTION_POOLING_FIGURES_DIR set to a temporary folder, where `show` also saves each named
+ * figure as SVG and PNG. After the run those files are copied to figures/ (or, with --check,
+ * compared with it). The PNG inline in a notebook and the file are therefore the same bytes.
  */
 import { spawn } from "node:child_process";
 import * as fs from "node:fs";
@@ -13,24 +20,95 @@ import * as path from "node:path";
 import { ensureLibBuilt, notebookEnv } from "./jupyter";
 import { ensurePythonEnv, PROJECT_ROOT, runMain } from "./python-env";
 
-/** Runs scripts/notebooks.py with `args` in the project's environment and returns its exit status. */
-export async function runNotebooks(args: string[], stdio: "inherit" | "pipe" = "inherit"): Promise<number> {
+/** Where the committed figures live. */
+export const FIGURES_DIR = path.join(PROJECT_ROOT, "figures");
+
+/** What to do with the figures the notebooks saved. */
+export type FigureMode = "write" | "check";
+
+/** Options for {@link runNotebooks}. */
+export interface RunOptions {
+  /** "inherit" prints as it goes; "pipe" keeps the child's output to itself. Default "inherit". */
+  readonly stdio?: "inherit" | "pipe";
+  /** Write or check figures/ from the figures the notebooks saved. Default: "check" with --check, else "write". */
+  readonly figures?: FigureMode;
+}
+
+/**
+ * Runs scripts/notebooks.py with `args` in the project's environment, then writes or checks the
+ * figures the notebooks saved. Returns the exit status: 0 when both went well.
+ */
+export async function runNotebooks(args: string[], options: RunOptions = {}): Promise<number> {
   ensureLibBuilt();
   const env = await ensurePythonEnv();
   const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), "jupyter-runtime-"));
+  const figuresDir = fs.mkdtempSync(path.join(os.tmpdir(), "notebook-figures-"));
+  const mode: FigureMode = options.figures ?? (args.includes("--check") ? "check" : "write");
   try {
     const child = spawn(env.python, [path.join(PROJECT_ROOT, "scripts", "notebooks.py"), ...args], {
       cwd: PROJECT_ROOT,
-      stdio,
-      env: notebookEnv({ JUPYTER_RUNTIME_DIR: runtimeDir }),
+      stdio: options.stdio ?? "inherit",
+      env: notebookEnv({ JUPYTER_RUNTIME_DIR: runtimeDir, ATTENTION_POOLING_FIGURES_DIR: figuresDir }),
     });
-    return await new Promise<number>((resolve) => {
+    const code = await new Promise<number>((resolve) => {
       child.on("error", () => resolve(1));
-      child.on("exit", (code) => resolve(code ?? 1));
+      child.on("exit", (c) => resolve(c ?? 1));
     });
+    // With notebooks named, only their figures are known; on a full, clean run every figure is.
+    const complete = code === 0 && !args.some((a) => a.endsWith(".ipynb"));
+    const figures = syncFigures(figuresDir, FIGURES_DIR, mode, complete);
+    return code !== 0 ? code : figures;
   } finally {
     fs.rmSync(runtimeDir, { recursive: true, force: true });
+    fs.rmSync(figuresDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Copies (mode "write") or compares (mode "check") every file in `saved` with `target`. When
+ * `complete`, files in `target` that no notebook saved are stale: removed, or reported.
+ * Prints one line per file that changed or differs, and a summary. Returns 0, or 1 on a difference.
+ */
+export function syncFigures(saved: string, target: string, mode: FigureMode, complete: boolean): number {
+  const made = fs.existsSync(saved) ? fs.readdirSync(saved).sort() : [];
+  fs.mkdirSync(target, { recursive: true });
+  const rel = (file: string): string => path.relative(PROJECT_ROOT, path.join(target, file));
+  let changed = 0;
+  for (const file of made) {
+    const bytes = fs.readFileSync(path.join(saved, file));
+    const dest = path.join(target, file);
+    const same = fs.existsSync(dest) && bytes.equals(fs.readFileSync(dest));
+    if (same) continue;
+    changed++;
+    if (mode === "check") {
+      console.log(`figure differs from a fresh run: ${rel(file)}`);
+    } else {
+      fs.writeFileSync(dest, bytes);
+      console.log(`wrote ${rel(file)} (${bytes.length} bytes)`);
+    }
+  }
+  if (complete) {
+    const stale = fs
+      .readdirSync(target)
+      .filter((f) => /\.(svg|png)$/.test(f) && !made.includes(f))
+      .sort();
+    for (const file of stale) {
+      changed++;
+      if (mode === "check") {
+        console.log(`figure no notebook shows: ${rel(file)}`);
+      } else {
+        fs.rmSync(path.join(target, file));
+        console.log(`removed ${rel(file)} (no notebook shows it)`);
+      }
+    }
+  }
+  const summary = `figures: ${made.length} saved by the notebooks, ${changed} ${mode === "check" ? "differ" : "updated"}`;
+  if (mode === "check" && changed > 0) {
+    console.error(`${summary}; run npm run figures to write them`);
+    return 1;
+  }
+  console.log(summary);
+  return 0;
 }
 
 if (require.main === module) {

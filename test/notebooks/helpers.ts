@@ -24,20 +24,23 @@ export function pythonEnv(): Promise<PythonEnv> {
   return ready;
 }
 
-/** What a run of scripts/notebooks.py printed, and its exit status. */
+/** What a run of scripts/notebooks.py printed, its exit status, and the figures its notebooks saved. */
 export interface RunResult {
   readonly code: number;
   readonly output: string;
+  /** The figures the notebooks saved with `show(figure, { name })`: file name → bytes. */
+  readonly figures: ReadonlyMap<string, Buffer>;
 }
 
 /** Runs scripts/notebooks.py with `args`, as `npm run notebooks` does, and collects its output. */
 export async function runNotebookScript(args: string[]): Promise<RunResult> {
   const env = await pythonEnv();
   const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), "jupyter-runtime-"));
+  const figuresDir = fs.mkdtempSync(path.join(os.tmpdir(), "notebook-figures-"));
   try {
     const child = spawn(env.python, [path.join(PROJECT_ROOT, "scripts", "notebooks.py"), ...args], {
       cwd: PROJECT_ROOT,
-      env: notebookEnv({ JUPYTER_RUNTIME_DIR: runtimeDir }),
+      env: notebookEnv({ JUPYTER_RUNTIME_DIR: runtimeDir, ATTENTION_POOLING_FIGURES_DIR: figuresDir }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
@@ -50,9 +53,13 @@ export async function runNotebookScript(args: string[]): Promise<RunResult> {
       });
       child.on("close", (c) => resolve(c ?? 1));
     });
-    return { code, output };
+    const figures = new Map(
+      fs.readdirSync(figuresDir).map((f) => [f, fs.readFileSync(path.join(figuresDir, f))] as const),
+    );
+    return { code, output, figures };
   } finally {
     fs.rmSync(runtimeDir, { recursive: true, force: true });
+    fs.rmSync(figuresDir, { recursive: true, force: true });
   }
 }
 

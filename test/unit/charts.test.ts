@@ -12,7 +12,6 @@ import {
   ratesFigure,
   renderSvg,
   sigmaDescentFigure,
-  sigmaExerciseFigures,
   sigmaFitsFigure,
   sigmaStudy,
   svgToPng,
@@ -148,11 +147,7 @@ describe("ratesFigure", () => {
 });
 
 describe("exercise 2 figures", () => {
-  test("are registered under their names and render without vega warnings", async () => {
-    assert.deepEqual(
-      sigmaExerciseFigures().map((e) => e.name),
-      ["exercise2-loss-curves", "exercise2-descents", "exercise2-fits", "exercise2-per-dimension"],
-    );
+  test("render without vega warnings", async () => {
     const study = sigmaStudy();
     for (const figure of [looCurveFigure(study), sigmaDescentFigure(study), sigmaFitsFigure(study)]) {
       const { warnings } = await renderSvgWithWarnings(figure);

@@ -24,7 +24,9 @@ import {
   show,
   tf,
   toPlotly,
-  tutorialFigures,
+  displayBundle,
+  FIGURES_DIR_ENV,
+  type DisplayBundle,
   type Figure,
   type HeatmapsFigure,
   type LinesFigure,
@@ -338,7 +340,13 @@ describe("builders", () => {
 });
 
 describe("rendering", () => {
-  const entries = tutorialFigures(data);
+  const entries = [
+    { name: "tutorial-kernel-shapes", build: () => kernelShapesFigure() },
+    { name: "tutorial-kernel-predictions", build: () => predictionsFigure(data) },
+    { name: "tutorial-kernel-attention", build: () => attentionFigure(data) },
+    { name: "tutorial-width-predictions", build: () => predictionsFigure(data, GAUSSIAN_WIDTHS) },
+    { name: "tutorial-width-attention", build: () => attentionFigure(data, GAUSSIAN_WIDTHS) },
+  ];
   const rendered = new Map<string, { svg: string; png: Uint8Array; figure: Figure }>();
 
   before(async () => {
@@ -348,19 +356,6 @@ describe("rendering", () => {
       assert.deepEqual(warnings, [], `${entry.name}: vega-lite and vega report no warnings`);
       rendered.set(entry.name, { svg, png: await renderPng(figure), figure });
     }
-  });
-
-  test("registers the five tutorial figures", () => {
-    assert.deepEqual(
-      entries.map((e) => e.name),
-      [
-        "tutorial-kernel-shapes",
-        "tutorial-kernel-predictions",
-        "tutorial-kernel-attention",
-        "tutorial-width-predictions",
-        "tutorial-width-attention",
-      ],
-    );
   });
 
   test("the SVG is exactly the figure's size and names the bundled font only", () => {
@@ -415,14 +410,66 @@ describe("rendering", () => {
   });
 
   describe("show", () => {
-    test("hands tslab's display one PNG, 2× the figure's size, the same bytes as renderPng", async () => {
+    test("sends one bundle: the PNG (the same bytes as renderPng) with its display size in CSS pixels", async () => {
       const { png, figure } = rendered.get("tutorial-kernel-attention")!;
-      const calls: Uint8Array[] = [];
-      const result = await show(figure, { display: { png: (bytes) => calls.push(bytes) } });
+      const bundles: DisplayBundle[] = [];
+      const pngs: Uint8Array[] = [];
+      const result = await show(figure, {
+        display: { bundle: (b) => bundles.push(b), png: (bytes) => pngs.push(bytes) },
+      });
       assert.equal(result, undefined, "nothing for the notebook cell to print");
-      assert.equal(calls.length, 1, "one display call");
-      assert.deepEqual(pngSize(calls[0]!), { width: 2 * figure.width, height: 2 * figure.height });
+      assert.equal(bundles.length, 1, "one display call");
+      assert.equal(pngs.length, 0, "the PNG-only fallback is not used when a bundle can be sent");
+      assert.deepEqual(Object.keys(bundles[0]!.data), ["image/png"]);
+      const sent = Buffer.from(bundles[0]!.data["image/png"] as string, "base64");
+      assert.ok(sent.equals(Buffer.from(png)));
+      assert.deepEqual(pngSize(sent), { width: 2 * figure.width, height: 2 * figure.height });
+      assert.deepEqual(bundles[0]!.metadata, { "image/png": { width: figure.width, height: figure.height } });
+    });
+
+    test("falls back to the PNG alone for a display without a bundle method", async () => {
+      const { png, figure } = rendered.get("tutorial-kernel-shapes")!;
+      const calls: Uint8Array[] = [];
+      await show(figure, { display: { png: (bytes) => calls.push(bytes) } });
+      assert.equal(calls.length, 1);
       assert.ok(Buffer.from(calls[0]!).equals(Buffer.from(png)));
+    });
+
+    test("with a name and ATTENTION_POOLING_FIGURES_DIR set, also saves <name>.svg and <name>.png there", async () => {
+      const { svg, png, figure } = rendered.get("tutorial-kernel-shapes")!;
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "show-figures-"));
+      const saved = process.env[FIGURES_DIR_ENV];
+      const display = { png: () => undefined };
+      try {
+        await show(figure, { display }); // no name: nothing saved
+        delete process.env[FIGURES_DIR_ENV];
+        await show(figure, { name: "shapes", display }); // no folder: nothing saved
+        assert.deepEqual(fs.readdirSync(dir), []);
+        process.env[FIGURES_DIR_ENV] = dir;
+        await show(figure, { name: "shapes", display });
+        assert.deepEqual(fs.readdirSync(dir).sort(), ["shapes.png", "shapes.svg"]);
+        assert.equal(fs.readFileSync(path.join(dir, "shapes.svg"), "utf8"), svg);
+        assert.ok(fs.readFileSync(path.join(dir, "shapes.png")).equals(Buffer.from(png)));
+        await assert.rejects(show(figure, { name: "shapes", display }), {
+          message:
+            'show: a figure named "shapes" was already saved in this run; give each figure its own name.',
+        });
+      } finally {
+        if (saved === undefined) delete process.env[FIGURES_DIR_ENV];
+        else process.env[FIGURES_DIR_ENV] = saved;
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    test("rejects a name that is not a plain file name", async () => {
+      const figure = rendered.get("tutorial-kernel-shapes")!.figure;
+      for (const name of ["../escape", "Shapes", "a b", "", "a--b"]) {
+        await assert.rejects(show(figure, { name, display: { png: () => undefined } }), {
+          message:
+            "show: options.name must be lower-case letters, digits and single dashes, e.g. " +
+            `"tutorial-kernel-shapes", got ${JSON.stringify(name)}.`,
+        });
+      }
     });
 
     test("outside a tslab kernel, says to use saveFigure or renderPng", async () => {
@@ -436,6 +483,57 @@ describe("rendering", () => {
       await assert.rejects(show(kernelShapesFigure(), { display: {} as never }), {
         message: "show: options.display must have a png(bytes) method, got object.",
       });
+    });
+  });
+
+  describe("displayBundle (tslab's internal bundle writer, pinned)", () => {
+    // tslab/dist/jupyter is internal to tslab 1.0.22. If an upgrade moves or reshapes it, these
+    // tests fail first, and show() still falls back to the public display.png.
+    const jupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData: unknown };
+    const tslab = require("tslab") as { display: { png(bytes: Uint8Array): void } };
+
+    test("tslab still exports lastWriteDisplayData from tslab/dist/jupyter (null outside an execute request)", () => {
+      assert.ok("lastWriteDisplayData" in jupyter);
+      assert.equal(jupyter.lastWriteDisplayData, null);
+    });
+
+    test("sends the whole bundle through it, as one display_data with data, metadata and transient", () => {
+      const sent: unknown[][] = [];
+      jupyter.lastWriteDisplayData = (...args: unknown[]) => sent.push(args);
+      try {
+        const how = displayBundle(
+          {
+            data: { "image/png": "AAAA", "text/plain": "a figure" },
+            metadata: { "image/png": { width: 10 } },
+          },
+          new Uint8Array([1]),
+        );
+        assert.equal(how, "bundle");
+        assert.deepEqual(sent, [
+          [
+            {
+              data: { "image/png": "AAAA", "text/plain": "a figure" },
+              metadata: { "image/png": { width: 10 } },
+              transient: {},
+            },
+            false,
+          ],
+        ]);
+      } finally {
+        jupyter.lastWriteDisplayData = null;
+      }
+    });
+
+    test("falls back to the public display.png when the writer is missing", () => {
+      const original = tslab.display.png;
+      const sent: Uint8Array[] = [];
+      tslab.display.png = (bytes) => sent.push(bytes);
+      try {
+        assert.equal(displayBundle({ data: { "image/png": "AAAA" } }, new Uint8Array([7, 8])), "png");
+        assert.deepEqual(sent, [new Uint8Array([7, 8])]);
+      } finally {
+        tslab.display.png = original;
+      }
     });
   });
 

@@ -6,7 +6,6 @@ import { grid2d, loadIris, twoMoons, type Grid2D, type IrisFeature, type Labelle
 import type { KernelName } from "../kernels";
 import { compareParzenWithNadarayaWatson, type DecisionAgreement } from "../parzen";
 import { decisionFigure, type DecisionFigure, type DecisionPanelInput } from "./decision";
-import type { FigureEntry } from "./tutorial";
 import type { FigureSizeOptions } from "./types";
 
 /** One demonstration of exercise 1: a labelled 2-D data set, a kernel and width, and priors. */
@@ -138,24 +137,3 @@ export function parzenBoundaryFigure(
   );
 }
 
-/** Exercise 1's figures, as entries for `npm run figures`. */
-export function parzenExerciseFigures(): FigureEntry<DecisionFigure>[] {
-  return [
-    {
-      name: "exercise1-moons-boundaries",
-      description: "Parzen and Nadaraya-Watson boundaries on the moons, empirical and skewed priors",
-      build: () => {
-        const c = parzenCases();
-        return parzenBoundaryFigure([parzenBoundary(c.moons), parzenBoundary(c.moonsSkewed)]);
-      },
-    },
-    {
-      name: "exercise1-iris-boundaries",
-      description: "Parzen and Nadaraya-Watson boundaries on Iris petals, two and three species",
-      build: () => {
-        const c = parzenCases();
-        return parzenBoundaryFigure([parzenBoundary(c.iris), parzenBoundary(c.iris3)]);
-      },
-    },
-  ];
-}

@@ -3,16 +3,10 @@
  * with the asymptotic theory, built here so that the notebook and `npm run figures` draw the
  * same figure from the same code.
  */
-import {
-  asymptoticRisk,
-  CONSISTENCY_SETTINGS,
-  consistencyExperiment,
-  type ConsistencyResult,
-} from "../consistency";
+import { asymptoticRisk, type ConsistencyResult } from "../consistency";
 import { chartsFigure, type ChartsFigure } from "./charts";
 import { SERIES_COLORS } from "./style";
-import type { FigureEntry } from "./tutorial";
-import type { FigureSizeOptions, RenderableFigure, SeriesInput } from "./types";
+import type { FigureSizeOptions, SeriesInput } from "./types";
 
 /**
  * Two log-log panels against n, one colour per dimension: the risk-minimising width h* (points)
@@ -59,13 +53,3 @@ export function ratesFigure(results: readonly ConsistencyResult[], options: Figu
   );
 }
 
-/** Exercise 4's figure, as an entry for `npm run figures` (runs {@link CONSISTENCY_SETTINGS}: about a minute). */
-export function ratesExerciseFigures(): FigureEntry<RenderableFigure>[] {
-  return [
-    {
-      name: "exercise4-rates",
-      description: "h*, the LOO width and the MSE against n on log-log axes for d = 1, 2, 4, with the asymptotic theory",
-      build: () => ratesFigure(CONSISTENCY_SETTINGS.map((s) => consistencyExperiment(s))),
-    },
-  ];
-}

@@ -15,8 +15,7 @@ import { nadarayaWatson } from "../nadaraya_watson";
 import { chartsFigure, type ChartsFigure } from "./charts";
 import { linesFigure } from "./lines";
 import { MAGENTA } from "./style";
-import type { FigureEntry } from "./tutorial";
-import type { FigureSizeOptions, LinesFigure, RenderableFigure } from "./types";
+import type { FigureSizeOptions, LinesFigure } from "./types";
 
 /** The tutorial's fixed Gaussian widths, to compare σ* with. */
 export const TUTORIAL_WIDTHS: readonly number[] = [0.1, 0.2, 0.5, 1];
@@ -286,30 +285,3 @@ export function perDimensionFigure(study: PerDimensionStudy, options: FigureSize
   );
 }
 
-/** Exercise 2's figures, as entries for `npm run figures`. */
-export function sigmaExerciseFigures(): FigureEntry<RenderableFigure>[] {
-  let study: SigmaStudy | undefined;
-  const get = () => (study ??= sigmaStudy());
-  return [
-    {
-      name: "exercise2-loss-curves",
-      description: "LOO and training loss against σ with the grid and descent, and the test error with σ* and the tutorial's widths",
-      build: () => looCurveFigure(get()),
-    },
-    {
-      name: "exercise2-descents",
-      description: "σ along the LOO and training-loss descents, and training loss vs test error as σ collapses",
-      build: () => sigmaDescentFigure(get()),
-    },
-    {
-      name: "exercise2-fits",
-      description: "Nadaraya-Watson at the LOO width σ* and at the collapsed training-loss width",
-      build: () => sigmaFitsFigure(get()),
-    },
-    {
-      name: "exercise2-per-dimension",
-      description: "LOO loss over (σ₁, σ₂) with the per-dimension descent on a 2-D problem",
-      build: () => perDimensionFigure(perDimensionStudy()),
-    },
-  ];
-}

@@ -9,7 +9,6 @@ import { describe, fail } from "../errors";
 import { attentionWeights } from "../nadaraya_watson";
 import { heatmapsFigure } from "./heatmaps";
 import { linesFigure } from "./lines";
-import type { FigureEntry } from "./tutorial";
 import type { FigureSizeOptions, HeatmapsFigure, LinesFigure } from "./types";
 
 /** Options for {@link circleAttentionFigure}. */
@@ -118,18 +117,3 @@ export function attentionScalingFigure(
   );
 }
 
-/** Exercise 3's figures, as entries for `npm run figures`. */
-export function sphereExerciseFigures(): FigureEntry[] {
-  return [
-    {
-      name: "exercise3-circle-attention",
-      description: "Gaussian Nadaraya-Watson and softmax(q·k/σ²) attention on the unit circle, side by side",
-      build: () => circleAttentionFigure(),
-    },
-    {
-      name: "exercise3-attention-scaling",
-      description: "largest attention weight against d, with and without the 1/√d scale",
-      build: () => attentionScalingFigure(),
-    },
-  ];
-}

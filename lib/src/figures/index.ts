@@ -17,7 +17,7 @@ export { FIGURE_FONT, DEFAULT_FIGURE_SIZE, DEFAULT_PIXEL_RATIO, SERIES_COLORS, f
 export { linesFigure, type LinesFigureOptions } from "./lines";
 export { heatmapsFigure, type HeatmapsFigureOptions } from "./heatmaps";
 export { renderSvg, renderPng, svgToPng, saveFigure, type SavedFigure } from "./render";
-export { show, type ShowOptions, type PngDisplay } from "./show";
+export { show, displayBundle, FIGURES_DIR_ENV, type ShowOptions, type FigureDisplay, type DisplayBundle } from "./show";
 export { openFigure, toPlotly, type PlotlyFigure } from "./interactive";
 export {
   GAUSSIAN_WIDTHS,
@@ -26,9 +26,7 @@ export {
   kernelShapesFigure,
   predictionsFigure,
   attentionFigure,
-  tutorialFigures,
   type TutorialPanel,
-  type FigureEntry,
 } from "./tutorial";
 export * from "./decision";
 export * from "./exercises_parzen";

@@ -12,14 +12,7 @@ import { attentionWeights, nadarayaWatson } from "../nadaraya_watson";
 import { heatmapsFigure, type HeatmapsFigureOptions } from "./heatmaps";
 import { linesFigure, type LinesFigureOptions } from "./lines";
 import { MAGENTA, SERIES_COLORS } from "./style";
-import type {
-  Figure,
-  FigureSizeOptions,
-  HeatmapsFigure,
-  LinePanelInput,
-  LinesFigure,
-  RenderableFigure,
-} from "./types";
+import type { HeatmapsFigure, LinePanelInput, LinesFigure } from "./types";
 
 /** The Gaussian widths σ the tutorial compares. */
 export const GAUSSIAN_WIDTHS = [0.1, 0.2, 0.5, 1] as const;
@@ -212,59 +205,4 @@ export function attentionFigure(
   }
 }
 
-/**
- * A figure that `npm run figures` writes to `figures/<name>.svg` and `figures/<name>.png`. `F` is
- * the kind of figure it builds: a {@link Figure} by default, or another builder's (e.g. `decisionFigure`'s).
- */
-export interface FigureEntry<F extends RenderableFigure = Figure> {
-  /** File name without extension, e.g. `"tutorial-kernel-shapes"`. */
-  readonly name: string;
-  /** One line saying what the figure shows. */
-  readonly description: string;
-  /** Builds the figure (called only when it is rendered). */
-  readonly build: () => F;
-}
 
-/**
- * The tutorial's five figures, as entries for `npm run figures`: kernel shapes, predictions and
- * heatmaps of the four kernels, predictions and heatmaps of the Gaussian widths 0.1, 0.2, 0.5, 1.
- * Exercise notebooks add their own entries next to these in `scripts/figures.ts`.
- *
- * @param data the tutorial data. Default: {@link loadTutorialData}() (read when a figure is built).
- * @param options size options passed to every figure.
- *
- * @example
- * ```ts
- * for (const entry of tutorialFigures()) await saveFigure(entry.build(), `figures/${entry.name}`);
- * ```
- */
-export function tutorialFigures(data?: TutorialData, options: FigureSizeOptions = {}): FigureEntry[] {
-  const d = (): TutorialData => data ?? loadTutorialData();
-  return [
-    {
-      name: "tutorial-kernel-shapes",
-      description: "shapes of the four tutorial kernels",
-      build: () => kernelShapesFigure(TUTORIAL_KERNELS, options),
-    },
-    {
-      name: "tutorial-kernel-predictions",
-      description: "Nadaraya-Watson predictions of the four kernels",
-      build: () => predictionsFigure(d(), TUTORIAL_KERNELS, options),
-    },
-    {
-      name: "tutorial-kernel-attention",
-      description: "attention weights of the four kernels",
-      build: () => attentionFigure(d(), TUTORIAL_KERNELS, options),
-    },
-    {
-      name: "tutorial-width-predictions",
-      description: "Gaussian predictions for σ = 0.1, 0.2, 0.5, 1",
-      build: () => predictionsFigure(d(), GAUSSIAN_WIDTHS, options),
-    },
-    {
-      name: "tutorial-width-attention",
-      description: "Gaussian attention weights for σ = 0.1, 0.2, 0.5, 1",
-      build: () => attentionFigure(d(), GAUSSIAN_WIDTHS, options),
-    },
-  ];
-}
