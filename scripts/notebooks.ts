@@ -54,10 +54,11 @@ export async function runNotebooks(args: string[], options: RunOptions = {}): Pr
       child.on("error", () => resolve(1));
       child.on("exit", (c) => resolve(c ?? 1));
     });
-    // With notebooks named, only their figures are known; on a full, clean run every figure is.
-    const complete = code === 0 && !args.some((a) => a.endsWith(".ipynb"));
-    const figures = syncFigures(figuresDir, FIGURES_DIR, mode, complete);
-    return code !== 0 ? code : figures;
+    // A failed run leaves figures/ alone: its figures may be partial or wrong.
+    if (code !== 0) return code;
+    // With notebooks named, only their figures are known; on a full run every figure is.
+    const complete = !args.some((a) => a.endsWith(".ipynb"));
+    return syncFigures(figuresDir, FIGURES_DIR, mode, complete);
   } finally {
     fs.rmSync(runtimeDir, { recursive: true, force: true });
     fs.rmSync(figuresDir, { recursive: true, force: true });
@@ -102,7 +103,7 @@ export function syncFigures(saved: string, target: string, mode: FigureMode, com
       }
     }
   }
-  const summary = `figures: ${made.length} saved by the notebooks, ${changed} ${mode === "check" ? "differ" : "updated"}`;
+  const summary = `figures: ${made.length} files saved by the notebooks, ${changed} ${mode === "check" ? "differ" : "updated"}`;
   if (mode === "check" && changed > 0) {
     console.error(`${summary}; run npm run figures to write them`);
     return 1;

@@ -159,14 +159,6 @@ export type KernelName = keyof typeof KERNELS;
 /** All kernel names, in table order. */
 export const KERNEL_NAMES = Object.keys(KERNELS) as KernelName[];
 
-/** The tutorial's four kernels, in its order, under its names. */
-export const TUTORIAL_KERNELS = [
-  "gaussian",
-  "boxcar",
-  "constant",
-  "epanechikov",
-] as const satisfies readonly KernelName[];
-
 /** Looks a kernel up by name (or passes a {@link Kernel} through), with a clear error for unknown names. */
 export function resolveKernel(fn: string, kernel: unknown): Kernel {
   if (typeof kernel === "string") {
@@ -185,6 +177,100 @@ export function resolveKernel(fn: string, kernel: unknown): Kernel {
     fn,
     `kernel must be a kernel name (${KERNEL_NAMES.join(", ")}) or a Kernel, got ${describe(kernel)}`,
   );
+}
+
+/** Options for {@link defineKernel}. */
+export interface DefineKernelOptions {
+  /** The kernel's name, used in error messages. Default `"custom"`. */
+  readonly name?: string;
+  /** The profile as text, for legends and docs. Default: the name. */
+  readonly formula?: string;
+  /**
+   * The radius of the support: k(r) = 0 for r ≥ `support`. Default `Infinity` (the kernel is
+   * positive everywhere). Declare a compact kernel's support so that queries with no key inside
+   * it follow `onEmpty`; with an unbounded support, a query whose weights all underflow gets
+   * the nearest key's value (the σ → 0 limit of a positive kernel).
+   */
+  readonly support?: number;
+}
+
+/**
+ * Builds a {@link Kernel} from one function of the scaled offset, written the way the tutorial
+ * writes its kernels: `(x) => tf.exp(tf.div(tf.neg(tf.square(x)), 2))` is the Gaussian.
+ *
+ * The function receives a tensor r = ‖(q − k)/σ‖ ≥ 0 of any shape (|x| in one dimension, so
+ * the tutorial's even kernels work unchanged) and returns k(r) elementwise, of the same shape.
+ * Values ≤ 0 mean "no weight". The result works wherever a kernel name does: in
+ * `nadarayaWatson`, `attentionWeights`, `evaluateKernel`, the losses and `fitBandwidth` (its
+ * log-value is log k with −∞ where k ≤ 0, differentiable in σ). The function is checked once,
+ * here, on a few radii.
+ *
+ * @param profile k as a function of the scaled distance, tensor in, tensor out.
+ * @param options name, formula text and support; see {@link DefineKernelOptions}.
+ *
+ * @example
+ * ```ts
+ * // The real Epanechnikov kernel, in one line:
+ * const parabola = defineKernel((r) => tf.mul(0.75, tf.relu(tf.sub(1, tf.square(r)))), { name: "parabola", support: 1 });
+ * const { predictions } = nadarayaWatson([0, 1, 2], [0, 10, 20], [0.8], parabola, { sigma: 0.5 });
+ * predictions.print(); // [10]: only the key at 1 is within 0.5 of 0.8
+ * ```
+ */
+export function defineKernel(
+  profile: (r: tf.Tensor) => tf.Tensor,
+  options: DefineKernelOptions = {},
+): Kernel {
+  const fn = "defineKernel";
+  if (typeof profile !== "function")
+    fail(fn, `profile must be a function of a tensor, got ${describe(profile)}`);
+  if (typeof options !== "object" || options === null)
+    fail(fn, `options must be an object, got ${describe(options)}`);
+  const name = options.name ?? "custom";
+  if (typeof name !== "string" || name === "")
+    fail(fn, `options.name must be a non-empty string, got ${describe(name)}`);
+  const formula = options.formula ?? name;
+  if (typeof formula !== "string") fail(fn, `options.formula must be a string, got ${describe(formula)}`);
+  const support = options.support ?? Infinity;
+  if (typeof support !== "number" || !(support > 0)) {
+    fail(fn, `options.support must be a number > 0 (or Infinity), got ${describe(support)}`);
+  }
+  const call = (r: tf.Tensor): tf.Tensor => {
+    const out = profile(r);
+    if (!(out instanceof tf.Tensor)) {
+      fail(name === "custom" ? fn : `${fn} (${name})`, `profile must return a tensor, got ${describe(out)}`);
+    }
+    return out;
+  };
+  const value = (r2: tf.Tensor): tf.Tensor =>
+    tf.tidy(() => {
+      const r = radius(r2);
+      const k = tf.cast(call(r), "float32");
+      return Number.isFinite(support) ? tf.where(tf.less(r, support), k, tf.zerosLike(k)) : k;
+    });
+  const kernel: Kernel = {
+    name,
+    formula,
+    support,
+    profile: (r) => tf.tidy(() => value(tf.scalar(r * r))).dataSync()[0] as number,
+    value,
+    logValue: (r2) => tf.tidy(() => maskedLog(value(r2))),
+  };
+  // Check the function once on a few radii: same shape out, finite, and positive at r = 0.
+  const { shape, probe } = tf.tidy(() => {
+    const out = call(tf.tensor1d([0, 0.25, 0.5, 1, 2]));
+    return { shape: out.shape, probe: Array.from(out.dataSync()) };
+  });
+  if (shape.length !== 1 || shape[0] !== 5) {
+    fail(
+      fn,
+      `profile must return a tensor of the shape of its input, got shape [${shape.join(", ")}] for shape [5]`,
+    );
+  }
+  if (!probe.every((v) => Number.isFinite(v))) {
+    fail(fn, `profile must be finite, got [${probe.join(", ")}] at r = [0, 0.25, 0.5, 1, 2]`);
+  }
+  if (!((probe[0] as number) > 0)) fail(fn, `profile must be positive at r = 0, got ${probe[0]}`);
+  return kernel;
 }
 
 /**

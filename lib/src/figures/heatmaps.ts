@@ -17,7 +17,17 @@ export interface HeatmapsFigureOptions extends FigureSizeOptions {
   readonly colorLabel?: string;
   /** Colour-scale domain shared by every panel. Default `[0, largest weight of all panels]`. */
   readonly colorDomain?: readonly [number, number];
+  /**
+   * How weights map to colour on the shared scale. `"linear"` (default): colour proportional to
+   * the weight. `"sqrt"`: proportional to its square root, so that panels whose weights are all
+   * small (a wide kernel spreading over many keys) stay visible beside panels with weights near
+   * 1, on one colour bar whose ticks show the weights.
+   */
+  readonly colorScale?: HeatmapColorScale;
 }
+
+/** How a {@link heatmapsFigure} maps weights to colour. */
+export type HeatmapColorScale = "linear" | "sqrt";
 
 /**
  * Builds a row of heatmaps of attention-weight matrices, with axis labels and ONE colour bar
@@ -79,7 +89,14 @@ export function heatmapsFigure(
   } else {
     colorDomain = checkRange(fn, "options.colorDomain", options.colorDomain);
   }
-  const spec = heatmapsSpec(built, { width, height, title, xLabel, yLabel, colorLabel, colorDomain });
+  const colorScale = options.colorScale ?? "linear";
+  if (colorScale !== "linear" && colorScale !== "sqrt") {
+    fail(fn, `options.colorScale must be "linear" or "sqrt", got ${describe(colorScale)}`);
+  }
+  if (colorScale === "sqrt" && colorDomain[0] < 0) {
+    fail(fn, `options.colorDomain must start at 0 or above for a "sqrt" colour scale, got [${colorDomain.join(", ")}]`);
+  }
+  const spec = heatmapsSpec(built, { width, height, title, xLabel, yLabel, colorLabel, colorDomain, colorScale });
   return {
     kind: "heatmaps",
     width,
@@ -90,6 +107,7 @@ export function heatmapsFigure(
     yLabel,
     colorLabel,
     colorDomain,
+    colorScale,
     colorScheme: "Reds",
     panels: built,
     spec,
@@ -111,6 +129,37 @@ export function indexTicks(n: number): number[] {
   return ticks;
 }
 
+/**
+ * The weights at which the nine Reds anchors sit: evenly spaced in the weight (linear) or in its
+ * square root (sqrt), so the colour between anchors follows the scale.
+ */
+function colorStops([lo, hi]: readonly [number, number], scale: HeatmapColorScale): number[] {
+  const last = REDS.length - 1;
+  if (scale === "linear") return REDS.map((_, i) => lo + ((hi - lo) * i) / last);
+  const [a, b] = [Math.sqrt(lo), Math.sqrt(hi)];
+  return REDS.map((_, i) => (a + ((b - a) * i) / last) ** 2);
+}
+
+/**
+ * Legend ticks for a sqrt colour scale: 0 and round numbers (1, 2 or 5 times a power of ten) in
+ * the domain, at least a fifth of the bar apart, so labels never crowd the dense top of the bar.
+ */
+function sqrtTicks([lo, hi]: readonly [number, number]): number[] {
+  const bottom = Math.sqrt(Math.max(lo, 0));
+  const gap = 0.2 * (Math.sqrt(hi) - bottom);
+  const ticks: number[] = lo <= 0 ? [0] : [];
+  const top = Math.floor(Math.log10(hi));
+  for (let e = top - 6; e <= top; e++) {
+    for (const m of [1, 2, 5]) {
+      const v = +(m * 10 ** e).toPrecision(12);
+      const last = ticks[ticks.length - 1];
+      const clear = last === undefined ? Math.sqrt(v) - bottom >= gap : Math.sqrt(v) - Math.sqrt(last) >= gap;
+      if (v >= lo && v <= hi && clear) ticks.push(v);
+    }
+  }
+  return ticks;
+}
+
 interface HeatmapsLayout {
   readonly width: number;
   readonly height: number;
@@ -119,6 +168,7 @@ interface HeatmapsLayout {
   readonly yLabel: string;
   readonly colorLabel: string;
   readonly colorDomain: readonly [number, number];
+  readonly colorScale: HeatmapColorScale;
 }
 
 function heatmapsSpec(panels: readonly HeatmapPanel[], l: HeatmapsLayout): Record<string, unknown> {
@@ -171,8 +221,8 @@ function heatmapsSpec(panels: readonly HeatmapPanel[], l: HeatmapsLayout): Recor
           field: "w",
           type: "quantitative",
           scale: {
-            type: "linear",
-            domain: REDS.map((_, i) => l.colorDomain[0] + ((l.colorDomain[1] - l.colorDomain[0]) * i) / (REDS.length - 1)),
+            type: l.colorScale,
+            domain: colorStops(l.colorDomain, l.colorScale),
             range: [...REDS],
             interpolate: "rgb",
             clamp: true,
@@ -184,7 +234,7 @@ function heatmapsSpec(panels: readonly HeatmapPanel[], l: HeatmapsLayout): Recor
             // As tall as the panels, less the colour bar's title.
             gradientLength: Math.max(10, panelHeight - 18),
             gradientThickness: 12,
-            tickCount: 5,
+            ...(l.colorScale === "sqrt" ? { values: sqrtTicks(l.colorDomain), format: "~g" } : { tickCount: 5 }),
           },
         },
       },

@@ -1,11 +1,12 @@
 /**
  * Figures: tutorial-quality plots in the spirit of the d2l book's `plot` and `show_heatmaps`.
  *
- * - Build: {@link linesFigure} (a row of line/point panels sharing the y axis) and
- *   {@link heatmapsFigure} (a row of attention heatmaps with one "Reds" colour bar), or the
- *   tutorial's own figures ({@link kernelShapesFigure}, {@link predictionsFigure},
- *   {@link attentionFigure}). A {@link Figure} is a plain value: panels, series, labels, colour
- *   domain and the Vega-Lite spec that draws it.
+ * - Build: {@link linesFigure} (a row of line/point panels sharing the y axis),
+ *   {@link heatmapsFigure} (a row of attention heatmaps with one "Reds" colour bar),
+ *   {@link chartsFigure} (panels with their own axes, linear or log) and {@link decisionFigure}
+ *   (classifier regions on a grid). A figure is a plain value: panels, series, labels, colour
+ *   domain and the Vega-Lite spec that draws it. The notebooks compute what they plot and hand
+ *   it to these.
  * - Output: {@link show} (inline PNG in a tslab notebook), {@link saveFigure} (SVG + PNG files),
  *   {@link renderSvg} / {@link renderPng} (bytes), {@link openFigure} (interactive Plotly window).
  *
@@ -15,19 +16,10 @@
 export * from "./types";
 export { FIGURE_FONT, DEFAULT_FIGURE_SIZE, DEFAULT_PIXEL_RATIO, SERIES_COLORS, figureFontFiles } from "./style";
 export { linesFigure, type LinesFigureOptions } from "./lines";
-export { heatmapsFigure, type HeatmapsFigureOptions } from "./heatmaps";
+export { heatmapsFigure, type HeatmapsFigureOptions, type HeatmapColorScale } from "./heatmaps";
 export { renderSvg, renderPng, svgToPng, saveFigure, type SavedFigure } from "./render";
 export { show, displayBundle, FIGURES_DIR_ENV, type ShowOptions, type FigureDisplay, type DisplayBundle } from "./show";
 export { openFigure, toPlotly, type PlotlyFigure } from "./interactive";
-export {
-  GAUSSIAN_WIDTHS,
-  kernelTitle,
-  kernelShapeGrid,
-  kernelShapesFigure,
-  predictionsFigure,
-  attentionFigure,
-  type TutorialPanel,
-} from "./tutorial";
 export * from "./decision";
 export * from "./exercises_parzen";
 export * from "./exercises_sphere";

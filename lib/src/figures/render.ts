@@ -284,7 +284,8 @@ export async function renderSvgWithWarnings(figure: RenderableFigure): Promise<{
  *
  * @example
  * ```ts
- * const svg = await renderSvg(kernelShapesFigure());
+ * const figure = linesFigure([{ series: [{ name: "x²", x: [0, 1, 2], y: [0, 1, 4] }] }]);
+ * const svg = await renderSvg(figure);
  * ```
  */
 export async function renderSvg(figure: RenderableFigure): Promise<string> {
@@ -298,7 +299,7 @@ export async function renderSvg(figure: RenderableFigure): Promise<string> {
  *
  * @example
  * ```ts
- * const figure = kernelShapesFigure();
+ * const figure = linesFigure([{ series: [{ name: "x²", x: [0, 1, 2], y: [0, 1, 4] }] }]);
  * const png = svgToPng(await renderSvg(figure), 2); // the same bytes as await renderPng(figure)
  * ```
  */
@@ -314,7 +315,7 @@ export function svgToPng(svg: string, pixelRatio: number): Uint8Array {
  *
  * @example
  * ```ts
- * const png = await renderPng(kernelShapesFigure()); // 1920 × 480 pixels
+ * const png = await renderPng(linesFigure([{ series: [{ name: "x²", x: [0, 1, 2], y: [0, 1, 4] }] }])); // 1920 × 480 pixels
  * ```
  */
 export async function renderPng(figure: RenderableFigure): Promise<Uint8Array> {
@@ -336,8 +337,8 @@ export interface SavedFigure {
  *
  * @example
  * ```ts
- * await saveFigure(kernelShapesFigure(), "figures/tutorial-kernel-shapes");
- * // writes figures/tutorial-kernel-shapes.svg and figures/tutorial-kernel-shapes.png
+ * await saveFigure(linesFigure([{ series: [{ name: "x²", x: [0, 1, 2], y: [0, 1, 4] }] }]), "squares");
+ * // writes squares.svg and squares.png
  * ```
  */
 export async function saveFigure(figure: RenderableFigure, file: string): Promise<SavedFigure> {

@@ -130,6 +130,8 @@ export interface HeatmapsFigure extends FigureBase {
   readonly colorLabel: string;
   /** The colour scale's domain, shared by every panel: `[0, max weight]` by default. */
   readonly colorDomain: readonly [number, number];
+  /** How weights map to colour: `"linear"`, or `"sqrt"` (small weights stay visible). */
+  readonly colorScale: "linear" | "sqrt";
   /** The colour map: matplotlib's "Reds" (ColorBrewer's nine reds, interpolated linearly in RGB). */
   readonly colorScheme: "Reds";
 }
