@@ -3,12 +3,14 @@
 Run it through `npm run notebooks` (scripts/notebooks.ts), which builds lib, prepares the project's
 Python environment and sets a deterministic environment for the kernel. Directly:
 
-    .venv/bin/python scripts/notebooks.py [--check | --no-write] [--timeout SECONDS] [NOTEBOOK ...]
+    .venv/bin/python scripts/notebooks.py [--check | --no-write | --restore] [--timeout SECONDS] [NOTEBOOK ...]
 
 Without --check, every notebook (default: notebooks/**/*.ipynb) is executed top to bottom and its
 outputs are written back, normalised (no timings, no kernel version, consecutive streams merged).
-With --check, each notebook is executed into a temporary copy and compared with the committed file;
-any difference in a code cell's outputs or execution count fails. With --no-write, notebooks are
+With --check, the version of each notebook committed in git is executed into a temporary copy and
+compared with itself; any difference in a code cell's outputs or execution count fails. (Outside
+git, the file on disk is used.) A notebook saved over since (JupyterLab saves outputs) gets a note
+saying how to restore it: --restore puts named notebooks back as committed. With --no-write, notebooks are
 executed and checked for errors only (`npm run figures` uses this: it wants the figures they save).
 
 A notebook fails when a cell raises, writes to stderr (tslab reports compile and runtime errors
@@ -29,6 +31,7 @@ import copy
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -205,9 +208,10 @@ async def execute_within(client: NotebookClient, timeout: float, kernel_log) -> 
     return True
 
 
-def execute(path: Path, timeout: float):
-    """Runs every cell of the notebook in a fresh kernel, with the notebook's folder as working directory."""
-    nb = nbformat.read(path, as_version=4)
+def execute(path: Path, timeout: float, nb=None):
+    """Runs every cell of the notebook (default: the file at `path`) in a fresh kernel, with the
+    notebook's folder as working directory."""
+    nb = copy.deepcopy(nb) if nb is not None else nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs = []
@@ -277,7 +281,7 @@ def compare(committed, executed, path: Path) -> list[str]:
     """The differences that matter between the committed notebook and its re-run."""
     problems = []
     if len(committed.cells) != len(executed.cells):
-        return [f"{rel(path)}: the re-run has {len(executed.cells)} cells, the committed file {len(committed.cells)}"]
+        return [f"{rel(path)}: the re-run has {len(executed.cells)} cells, the committed version {len(committed.cells)}"]
     for index, (old, new) in enumerate(zip(committed.cells, executed.cells)):
         if old.cell_type != "code":
             continue
@@ -286,7 +290,7 @@ def compare(committed, executed, path: Path) -> list[str]:
             problems.append(f"{where}: committed metadata carries execution timings")
         if old.get("execution_count") != new.get("execution_count"):
             problems.append(
-                f"{where}: execution count is {old.get('execution_count')} in the committed file, "
+                f"{where}: execution count is {old.get('execution_count')} in the committed version, "
                 f"{new.get('execution_count')} when re-run (run the notebook top to bottom and commit it)"
             )
         if "nbval-ignore-output" in tags(old):
@@ -340,9 +344,40 @@ def discover(args: list[str]) -> list[Path]:
     return found
 
 
+def committed_text(path: Path) -> str | None:
+    """The notebook as committed in git (HEAD), or None outside a git checkout or for an untracked file."""
+    try:
+        top = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"], cwd=path.parent, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        inside = path.resolve().relative_to(Path(top).resolve()).as_posix()
+        return subprocess.run(
+            ["git", "show", f"HEAD:{inside}"], cwd=top, capture_output=True, text=True, check=True
+        ).stdout
+    except (OSError, ValueError, subprocess.CalledProcessError):
+        return None
+
+
+def restore_hint(path: Path) -> str:
+    return f"git checkout -- {rel(path)}  (or: npm run notebooks -- --restore {rel(path)})"
+
+
 def run_one(path: Path, check: bool, timeout: float, patterns, write: bool = True) -> str:
     started = time.monotonic()
-    executed = execute(path, timeout)
+    note = ""
+    source = None
+    if check:
+        # --check asks whether the committed notebook reproduces its committed outputs, so it runs
+        # git's committed version, whatever has been saved over the file since (JupyterLab saves).
+        text = committed_text(path)
+        if text is not None:
+            source = nbformat.reads(text, as_version=4)
+            if path.read_text(encoding="utf-8") != text:
+                note = (
+                    f"\nnote    {rel(path)} differs from its committed version (saved from JupyterLab?); "
+                    f"--check ran the committed version. To get it back: {restore_hint(path)}"
+                )
+    executed = execute(path, timeout, source)
     check_clean_run(executed, path)
     normalise(executed)
     problems = find_absolute_paths(executed, path, patterns)
@@ -350,13 +385,20 @@ def run_one(path: Path, check: bool, timeout: float, patterns, write: bool = Tru
         raise NotebookFailure("\n".join(problems))
     seconds = time.monotonic() - started
     if check:
-        committed = nbformat.read(path, as_version=4)
+        committed = source if source is not None else nbformat.read(path, as_version=4)
+        what = "git's committed version" if source is not None else "the file on disk (not in git)"
         problems = compare(committed, executed, path)
         if problems:
             copy_path = Path(tempfile.mkdtemp(prefix="notebook-rerun-")) / path.name
             copy_path.write_text(dumps(executed), encoding="utf-8")
-            raise NotebookFailure("\n".join(problems) + f"\n    the re-run is in {copy_path}")
-        return f"ok      {rel(path)} (outputs match; {seconds:.1f} s)"
+            raise NotebookFailure(
+                f"re-running {rel(path)} does not reproduce {what}:\n"
+                + "\n".join(problems)
+                + f"\n    the re-run is in {copy_path}"
+                + (f"\n    if the notebook's code is right, run npm run notebooks -- {rel(path)} and commit it" if source is not None else "")
+                + note
+            )
+        return f"ok      {rel(path)} (outputs match {what}; {seconds:.1f} s){note}"
     if not write:
         return f"ok      {rel(path)} (ran cleanly; {seconds:.1f} s)"
     text = dumps(executed)
@@ -366,11 +408,30 @@ def run_one(path: Path, check: bool, timeout: float, patterns, write: bool = Tru
     return f"wrote   {rel(path)} ({seconds:.1f} s)"
 
 
+def restore(paths: list[Path]) -> int:
+    """Puts each notebook back as committed in git; returns the exit status."""
+    failed = 0
+    for path in paths:
+        text = committed_text(path)
+        if text is None:
+            print(f"FAILED  {rel(path)}: not in git here, so there is no committed version to restore", flush=True)
+            failed += 1
+        elif path.read_text(encoding="utf-8") == text:
+            print(f"ok      {rel(path)} (already as committed)", flush=True)
+        else:
+            path.write_text(text, encoding="utf-8")
+            print(f"restored {rel(path)} (as committed in git)", flush=True)
+    return 1 if failed else 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description="Execute notebooks in a fresh kernel each.")
     parser.add_argument("--check", action="store_true", help="re-run into a temporary copy and compare")
     parser.add_argument(
         "--no-write", action="store_true", help="run and check for errors only; leave the notebook files alone"
+    )
+    parser.add_argument(
+        "--restore", action="store_true", help="put the named notebooks back as committed in git, without running them"
     )
     parser.add_argument(
         "--timeout",
@@ -380,6 +441,11 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/**/*.ipynb)")
     args = parser.parse_args(argv)
+    if args.restore:
+        if not args.notebooks:
+            print("notebooks: --restore needs the notebooks to restore, e.g. --restore notebooks/01-attention-pooling.ipynb", file=sys.stderr)
+            return 2
+        return restore(discover(args.notebooks))
     paths = discover(args.notebooks)
     if not paths:
         print("notebooks: no notebooks found in notebooks/")

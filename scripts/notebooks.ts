@@ -1,9 +1,10 @@
 /**
  * `npm run notebooks`: execute every notebook in notebooks/ in a fresh tslab kernel, write the
  * outputs back, and write the figures the notebooks show to figures/.
- * `npm run notebooks -- --check` re-runs into a temporary copy and fails when the outputs or the
- * figures differ from the committed ones. Notebook paths may follow; `--timeout SECONDS` sets the
- * limit per notebook. The work is done by scripts/notebooks.py (nbclient) in the project's
+ * `npm run notebooks -- --check` re-runs git's committed version of each notebook into a temporary
+ * copy and fails when its outputs or figures differ from the committed ones;
+ * `npm run notebooks -- --restore <notebook>` puts a notebook back as committed. Notebook paths
+ * may follow; `--timeout SECONDS` sets the limit per notebook. The work is done by scripts/notebooks.py (nbclient) in the project's
  * Python environment, which this sets up first.
  *
  * Figures: the notebooks are the one source of the figures in figures/. A notebook shows a
@@ -54,8 +55,8 @@ export async function runNotebooks(args: string[], options: RunOptions = {}): Pr
       child.on("error", () => resolve(1));
       child.on("exit", (c) => resolve(c ?? 1));
     });
-    // A failed run leaves figures/ alone: its figures may be partial or wrong.
-    if (code !== 0) return code;
+    // A failed run leaves figures/ alone (its figures may be partial or wrong); --restore runs nothing.
+    if (code !== 0 || args.includes("--restore")) return code;
     // With notebooks named, only their figures are known; on a full run every figure is.
     const complete = !args.some((a) => a.endsWith(".ipynb"));
     return syncFigures(figuresDir, FIGURES_DIR, mode, complete);

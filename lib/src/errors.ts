@@ -4,7 +4,14 @@
  * Every public function validates at the door and throws an {@link AttentionPoolingError}
  * whose message names the function, the argument and the value it saw, so a caller never
  * has to read a stack trace from inside TensorFlow.js.
+ *
+ * In a notebook the error prints as that one line, with no stack: tslab prints a cell's error
+ * with `console.error`, which would otherwise show the library's compiled source line and
+ * frames of tslab's own. Set `ATTENTION_POOLING_DEBUG=1` to see the full stack there too.
+ * Outside a notebook the error prints as any other, stack included.
  */
+import { inspect } from "node:util";
+
 export class AttentionPoolingError extends Error {
   /** The public function that rejected its input, e.g. `"nadarayaWatson"`. */
   readonly fn: string;
@@ -14,6 +21,17 @@ export class AttentionPoolingError extends Error {
     this.name = "AttentionPoolingError";
     this.fn = fn;
   }
+
+  /** How `console.log`/`console.error` and `util.inspect` show the error; see the class doc. */
+  [inspect.custom](depth: number, options: Parameters<typeof inspect>[1]): string {
+    if (inNotebook() && !process.env.ATTENTION_POOLING_DEBUG) return `${this.name}: ${this.message}`;
+    return inspect(this, { ...options, depth, customInspect: false });
+  }
+}
+
+/** Whether this process is a tslab kernel running a cell (tslab defines `__tslab__` for its cells). */
+function inNotebook(): boolean {
+  return typeof (globalThis as { __tslab__?: unknown }).__tslab__ === "object";
 }
 
 /** Throws an {@link AttentionPoolingError} for `fn` with `message`. */

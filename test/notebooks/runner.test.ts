@@ -3,6 +3,7 @@
  * Each test writes a small tslab notebook into a temporary folder and runs it in a fresh kernel.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -103,6 +104,7 @@ describe("notebook runner", () => {
         output,
         /drift\.ipynb, cell 2 \(1st code cell\) \(console\.log\(6 \* 7\);\): outputs differ/,
       );
+      assert.match(output, /re-running .*drift\.ipynb does not reproduce the file on disk \(not in git\)/);
       assert.match(output, /output 1 committed: stdout: '41\\n'/);
       assert.match(output, /output 1 re-run: +stdout: '42\\n'/);
       assert.equal(fs.readFileSync(file, "utf8"), before);
@@ -129,9 +131,62 @@ describe("notebook runner", () => {
       ]);
       const failed = await runNotebookScript(["--check", unexecuted]);
       assert.equal(failed.code, 1, failed.output);
-      assert.match(failed.output, /execution count is None in the committed file, 1 when re-run/);
+      assert.match(failed.output, /execution count is None in the committed version, 1 when re-run/);
     },
   );
+
+  test(
+    "--check runs git's committed version, notes a notebook saved over since, and --restore puts it back",
+    LIMIT,
+    async () => {
+      const repo = fs.mkdtempSync(path.join(os.tmpdir(), "runner-git-"));
+      try {
+        const git = (...args: string[]) =>
+          execFileSync("git", ["-c", "user.name=test", "-c", "user.email=test@example.invalid", ...args], {
+            cwd: repo,
+            stdio: "pipe",
+          });
+        git("init", "-q");
+        const file = writeNotebook(repo, "saved.ipynb", [
+          { source: "console.log(6 * 7);", outputs: [stdout("42\n")], executionCount: 1 },
+        ]);
+        git("add", "saved.ipynb");
+        git("commit", "-q", "-m", "notebook");
+        const committed = fs.readFileSync(file, "utf8");
+        // A learner changes the code and saves from JupyterLab.
+        const saved = committed.replace("6 * 7", "6 * 9").replace("42\\n", "54\\n");
+        fs.writeFileSync(file, saved);
+
+        const checked = await runNotebookScript(["--check", file]);
+        assert.equal(checked.code, 0, checked.output);
+        assert.match(checked.output, /^ok +.*saved\.ipynb \(outputs match git's committed version;/m);
+        assert.match(
+          checked.output,
+          /saved\.ipynb differs from its committed version \(saved from JupyterLab\?\); --check ran the committed version/,
+        );
+        assert.match(
+          checked.output,
+          /To get it back: git checkout -- .*saved\.ipynb +\(or: npm run notebooks -- --restore .*saved\.ipynb\)/,
+        );
+        assert.equal(fs.readFileSync(file, "utf8"), saved, "--check leaves the learner's file alone");
+
+        const restored = await runNotebookScript(["--restore", file]);
+        assert.equal(restored.code, 0, restored.output);
+        assert.match(restored.output, /^restored .*saved\.ipynb \(as committed in git\)/m);
+        assert.equal(fs.readFileSync(file, "utf8"), committed);
+        const again = await runNotebookScript(["--restore", file]);
+        assert.match(again.output, /^ok +.*saved\.ipynb \(already as committed\)/m);
+      } finally {
+        fs.rmSync(repo, { recursive: true, force: true });
+      }
+    },
+  );
+
+  test("--restore without notebooks says what it needs", LIMIT, async () => {
+    const { code, output } = await runNotebookScript(["--restore"]);
+    assert.equal(code, 2, output);
+    assert.match(output, /--restore needs the notebooks to restore/);
+  });
 
   test("an absolute path in an output fails the run", LIMIT, async () => {
     const file = writeNotebook(dir, "paths.ipynb", [{ source: "console.log(`here: ${process.cwd()}`);" }]);
