@@ -315,6 +315,8 @@ def summarise(out) -> str:
             parts.append(f"{mime} ({len(value)} base64 chars)")
         else:
             parts.append(f"{mime}: {json.dumps(value)[:120]}")
+    if out.get("metadata"):
+        parts.append(f"metadata {json.dumps(out['metadata'], sort_keys=True)[:120]}")
     return f"{kind} " + ", ".join(parts)
 
 

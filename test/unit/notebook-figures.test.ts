@@ -23,9 +23,10 @@ function inlinePngs(notebook: string): Buffer[] {
   return pngs;
 }
 
-test("the tutorial notebook shows exactly the five tutorial figures, byte for byte, in order", () => {
+test("the tutorial notebook shows exactly the six tutorial figures, byte for byte, in order", () => {
   const expected = [
     "kernel-shapes",
+    "custom-kernel",
     "kernel-predictions",
     "kernel-attention",
     "width-predictions",
