@@ -30,6 +30,12 @@ export interface Kernel {
    * everywhere (masked entries get zero gradient), so it can be differentiated in σ.
    */
   readonly logValue: (r2: tf.Tensor) => tf.Tensor;
+  /**
+   * log k(r) as a Vega expression in `r` (with `log(0)` for −∞), so that a figure can
+   * evaluate the kernel live in the browser (see `nadarayaWatsonExplorer`). Built-in kernels
+   * have one; a kernel from {@link defineKernel} has none.
+   */
+  readonly vegaLog?: string;
 }
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
@@ -62,6 +68,7 @@ const gaussian: Kernel = {
   profile: (r) => Math.exp((-r * r) / 2),
   value: (r2) => tf.tidy(() => tf.exp(tf.mul(r2, -0.5))),
   logValue: (r2) => tf.mul(r2, -0.5),
+  vegaLog: "-r * r / 2",
 };
 
 const boxcar: Kernel = {
@@ -71,6 +78,7 @@ const boxcar: Kernel = {
   profile: (r) => (Math.abs(r) < 1 ? 1 : 0),
   value: (r2) => tf.tidy(() => tf.cast(inside(r2), "float32")),
   logValue: (r2) => tf.tidy(() => tf.where(inside(r2), tf.zerosLike(r2), tf.fill(r2.shape, NEG_INF))),
+  vegaLog: "r < 1 ? 0 : log(0)",
 };
 
 const constant: Kernel = {
@@ -80,6 +88,7 @@ const constant: Kernel = {
   profile: () => 1,
   value: (r2) => tf.onesLike(r2),
   logValue: (r2) => tf.zerosLike(r2),
+  vegaLog: "0",
 };
 
 const triangularValue = (r2: tf.Tensor): tf.Tensor => tf.tidy(() => tf.relu(tf.sub(1, radius(r2))));
@@ -91,6 +100,7 @@ const triangular: Kernel = {
   profile: (r) => Math.max(0, 1 - Math.abs(r)),
   value: triangularValue,
   logValue: (r2) => tf.tidy(() => maskedLog(tf.sub(1, radius(r2)))),
+  vegaLog: "r < 1 ? log(1 - r) : log(0)",
 };
 
 /** The tutorial's "Epanechikov" (sic): the triangular kernel under the tutorial's name. */
@@ -103,6 +113,7 @@ const epanechnikov: Kernel = {
   profile: (r) => 0.75 * Math.max(0, 1 - r * r),
   value: (r2) => tf.tidy(() => tf.mul(0.75, tf.relu(tf.sub(1, r2)))),
   logValue: (r2) => tf.tidy(() => tf.add(Math.log(0.75), maskedLog(tf.sub(1, r2)))),
+  vegaLog: "r < 1 ? log(0.75 * (1 - r * r)) : log(0)",
 };
 
 const biweight: Kernel = {
@@ -112,6 +123,7 @@ const biweight: Kernel = {
   profile: (r) => (15 / 16) * Math.max(0, 1 - r * r) ** 2,
   value: (r2) => tf.tidy(() => tf.mul(15 / 16, tf.square(tf.relu(tf.sub(1, r2))))),
   logValue: (r2) => tf.tidy(() => tf.add(Math.log(15 / 16), tf.mul(2, maskedLog(tf.sub(1, r2))))),
+  vegaLog: "r < 1 ? log(15 / 16) + 2 * log(1 - r * r) : log(0)",
 };
 
 const tricube: Kernel = {
@@ -122,6 +134,7 @@ const tricube: Kernel = {
   value: (r2) => tf.tidy(() => tf.mul(70 / 81, tf.pow(tf.relu(tf.sub(1, tf.pow(radius(r2), 3))), 3))),
   logValue: (r2) =>
     tf.tidy(() => tf.add(Math.log(70 / 81), tf.mul(3, maskedLog(tf.sub(1, tf.pow(radius(r2), 3)))))),
+  vegaLog: "r < 1 ? log(70 / 81) + 3 * log(1 - r * r * r) : log(0)",
 };
 
 const cosine: Kernel = {
@@ -138,6 +151,7 @@ const cosine: Kernel = {
       const cos = tf.cos(tf.mul(Math.PI / 2, radius(r2)));
       return tf.where(inside(r2), tf.add(Math.log(Math.PI / 4), maskedLog(cos)), tf.fill(r2.shape, NEG_INF));
     }),
+  vegaLog: "r < 1 ? log(PI / 4 * cos(PI * r / 2)) : log(0)",
 };
 
 /** Every kernel by name: the one table of valid kernel names. */

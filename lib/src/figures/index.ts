@@ -18,7 +18,21 @@ export { FIGURE_FONT, DEFAULT_FIGURE_SIZE, DEFAULT_PIXEL_RATIO, SERIES_COLORS, f
 export { linesFigure, type LinesFigureOptions } from "./lines";
 export { heatmapsFigure, type HeatmapsFigureOptions, type HeatmapColorScale } from "./heatmaps";
 export { renderSvg, renderPng, svgToPng, saveFigure, type SavedFigure } from "./render";
-export { show, displayBundle, FIGURES_DIR_ENV, type ShowOptions, type FigureDisplay, type DisplayBundle } from "./show";
+export {
+  show,
+  displayBundle,
+  FIGURES_DIR_ENV,
+  VEGA_LITE_V5_MIME,
+  type ShowOptions,
+  type FigureDisplay,
+  type DisplayBundle,
+} from "./show";
+export {
+  nadarayaWatsonExplorer,
+  VEGA_LITE_V5_SCHEMA,
+  type ExplorerOptions,
+  type ExplorerFigure,
+} from "./explorer";
 export { openFigure, toPlotly, type PlotlyFigure } from "./interactive";
 export * from "./decision";
 export * from "./exercises_parzen";

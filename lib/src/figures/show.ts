@@ -41,6 +41,9 @@ export interface ShowOptions {
   readonly display?: FigureDisplay;
 }
 
+/** The MIME type of a live Vega-Lite v5 spec, which JupyterLab 4 renders itself. */
+export const VEGA_LITE_V5_MIME = "application/vnd.vegalite.v5+json";
+
 /** The environment variable naming the folder where {@link show} also saves named figures. */
 export const FIGURES_DIR_ENV = "ATTENTION_POOLING_FIGURES_DIR";
 
@@ -50,7 +53,9 @@ const FIGURE_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
  * Shows a figure inline in a tslab notebook: renders it to PNG (2× pixel density by default)
  * and sends one `display_data` output holding the PNG with its intended display size
  * (`metadata["image/png"] = { width, height }` in CSS pixels), so a 2× PNG is drawn at its
- * designed size rather than at twice it. A PNG shows everywhere a notebook is read: in
+ * designed size rather than at twice it. A figure with a live spec (from
+ * `nadarayaWatsonExplorer`) sends that too, as `application/vnd.vegalite.v5+json`: JupyterLab
+ * draws it live, with its slider and menu, and other readers show the PNG. A PNG shows everywhere a notebook is read: in
  * JupyterLab even before the notebook is trusted, on GitHub and on nbviewer.
  *
  * The bundle goes through {@link displayBundle}; where tslab's internal bundle writer is
@@ -78,8 +83,14 @@ export async function show(figure: RenderableFigure, options: ShowOptions = {}):
   const png = svgToPng(svg, figure.pixelRatio);
   const dir = process.env[FIGURES_DIR_ENV];
   if (name !== undefined && dir) saveNamed(fn, dir, name, svg, png);
+  // A figure with a live spec (nadarayaWatsonExplorer) sends it first: JupyterLab draws it live,
+  // and every other reader falls back to the PNG in the same output.
+  const live = (figure as { live?: unknown }).live;
   const bundle: DisplayBundle = {
-    data: { "image/png": Buffer.from(png).toString("base64") },
+    data: {
+      ...(typeof live === "object" && live !== null ? { [VEGA_LITE_V5_MIME]: live } : {}),
+      "image/png": Buffer.from(png).toString("base64"),
+    },
     metadata: { "image/png": { width: figure.width, height: figure.height } },
   };
   const display = options.display;
