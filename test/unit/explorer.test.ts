@@ -162,6 +162,68 @@ describe("nadarayaWatsonExplorer", () => {
     assert.ok(JSON.stringify(figure.live).length < 20_000, "the spec stays small");
   });
 
+  test("curves against σ: a panel with a marker on each curve at the grid point nearest the slider", async () => {
+    const grid = [0.05, 0.1, 0.2, 0.4, 0.8, 1.6];
+    const figure = nadarayaWatsonExplorer(data.xTrain, data.yTrain, {
+      queries: data.xVal,
+      attention: false,
+      sigmaRange: [0.05, 1.6],
+      sigma: 0.2,
+      curves: {
+        sigma: grid,
+        series: [
+          { label: "leave-one-out", values: grid.map((s) => 1 + s) },
+          { label: "training", values: grid.map((s) => s) },
+        ],
+        yLabel: "loss",
+      },
+    });
+    const hconcat = figure.live.hconcat as { title?: unknown }[];
+    assert.equal(hconcat.length, 2, "the fit and the curves, no attention map");
+    assert.equal(hconcat[1]!.title, "Against σ");
+    const schema = require(
+      path.join(path.dirname(require.resolve("vega-lite-5/package.json")), "build", "vega-lite-schema.json"),
+    );
+    const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
+    assert.ok(validate(figure.live), JSON.stringify(validate.errors?.slice(0, 5), null, 1));
+    const { view, spec, warnings } = await liveView(figure);
+    assert.deepEqual(warnings, []);
+    for (const [sigma, nearest] of [
+      [0.2, 0.2],
+      [0.13, 0.1],
+      [0.15, 0.2],
+      [1.5, 1.6],
+    ] as const) {
+      await view.signal("logSigma", Math.log10(sigma)).runAsync();
+      const markers = rowsWith(view, spec, "nearest").filter((r) => r.gap === r.nearest);
+      assert.equal(markers.length, 2, `one marker per curve at σ = ${sigma}`);
+      for (const m of markers) assert.equal(m.s, nearest, `σ = ${sigma}: marker at ${m.s}`);
+      const rule = spec.data
+        .map(({ name }) => view.data(name))
+        .find((rows) => rows.length === 1 && "s" in rows[0]! && !("series" in rows[0]!));
+      assert.ok(rule !== undefined && Math.abs(rule[0]!.s! - sigma) < 1e-9, `the rule follows σ = ${sigma}`);
+    }
+    assert.throws(
+      () =>
+        nadarayaWatsonExplorer([0, 1], [1, 2], {
+          queries: [0],
+          curves: { sigma: [0.1, 0.1], series: [{ label: "a", values: [1, 2] }] },
+        }),
+      { message: "nadarayaWatsonExplorer: options.curves.sigma must increase, got 0.1 then 0.1 at index 1." },
+    );
+    assert.throws(
+      () =>
+        nadarayaWatsonExplorer([0, 1], [1, 2], {
+          queries: [0],
+          curves: { sigma: [0.1, 0.2], series: [{ label: "a", values: [1] }] },
+        }),
+      {
+        message:
+          "nadarayaWatsonExplorer: options.curves.series[0].values must have one value per σ, got 1 for 2 grid points.",
+      },
+    );
+  });
+
   test("rejects bad input, naming the argument", () => {
     assert.throws(() => nadarayaWatsonExplorer([0, 1], [1], { queries: [0] }), {
       message: "nadarayaWatsonExplorer: keys and values must have the same length, got 2 and 1.",

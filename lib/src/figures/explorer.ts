@@ -30,6 +30,27 @@ export interface ExplorerOptions extends FigureSizeOptions {
   readonly xLabel?: string;
   /** y-axis label of the fit. Default `"y"`. */
   readonly yLabel?: string;
+  /** Draw the attention map beside the fit. Default `true`. */
+  readonly attention?: boolean;
+  /**
+   * Curves over σ drawn in a panel of their own, such as losses against the width, with a
+   * marker on each curve at the grid point nearest the slider's σ.
+   */
+  readonly curves?: ExplorerCurves;
+}
+
+/** Curves against σ for {@link ExplorerOptions.curves}: one σ grid, one or more series on it. */
+export interface ExplorerCurves {
+  /** The σ grid, increasing and positive (the panel's x axis is logarithmic). */
+  readonly sigma: NumericArray;
+  /** The curves: a label and one finite value per grid point. */
+  readonly series: readonly { readonly label: string; readonly values: NumericArray }[];
+  /** The panel's title. Default `"Against σ"`. */
+  readonly title?: string;
+  /** The panel's y-axis label. Default `"value"`. */
+  readonly yLabel?: string;
+  /** The y scale. Default `"linear"`. */
+  readonly yScale?: "linear" | "log";
 }
 
 /** What {@link nadarayaWatsonExplorer} returns: a figure with a live spec. */
@@ -105,8 +126,11 @@ export function nadarayaWatsonExplorer(keys: NumericArray, values: NumericArray,
   }
   const xLabel = optionalString(fn, "options.xLabel", options.xLabel) ?? "x";
   const yLabel = optionalString(fn, "options.yLabel", options.yLabel) ?? "y";
+  const attention = options.attention ?? true;
+  if (typeof attention !== "boolean") fail(fn, `options.attention must be true or false, got ${describe(attention)}`);
+  const curves = options.curves === undefined ? undefined : resolveCurves(fn, options.curves);
 
-  const spec = explorerSpec({ k, v, q, truth, kernels, kernel, sigma, sigmaRange, width, height, xLabel, yLabel });
+  const spec = explorerSpec({ k, v, q, truth, kernels, kernel, sigma, sigmaRange, width, height, xLabel, yLabel, attention, curves });
   return {
     kind: "explorer",
     width,
@@ -118,6 +142,46 @@ export function nadarayaWatsonExplorer(keys: NumericArray, values: NumericArray,
     sigmaRange,
     initial: { sigma, kernel },
   };
+}
+
+interface ResolvedCurves {
+  readonly sigma: number[];
+  readonly series: { label: string; values: number[] }[];
+  readonly title: string;
+  readonly yLabel: string;
+  readonly yScale: "linear" | "log";
+}
+
+function resolveCurves(fn: string, curves: ExplorerCurves): ResolvedCurves {
+  if (typeof curves !== "object" || curves === null) fail(fn, `options.curves must be an object, got ${describe(curves)}`);
+  const sigma = toNumbers(fn, "options.curves.sigma", curves.sigma);
+  if (sigma.length < 2) fail(fn, `options.curves.sigma needs at least 2 grid points, got ${sigma.length}`);
+  sigma.forEach((s, i) => {
+    if (!(s > 0) || !Number.isFinite(s)) fail(fn, `options.curves.sigma[${i}] must be positive and finite, got ${describe(s)}`);
+    if (i > 0 && !(s > (sigma[i - 1] as number))) {
+      fail(fn, `options.curves.sigma must increase, got ${sigma[i - 1]} then ${s} at index ${i}`);
+    }
+  });
+  if (!Array.isArray(curves.series) || curves.series.length === 0) {
+    fail(fn, `options.curves.series must be a non-empty array of { label, values }, got ${describe(curves.series)}`);
+  }
+  const yScale = curves.yScale ?? "linear";
+  if (yScale !== "linear" && yScale !== "log") fail(fn, `options.curves.yScale must be "linear" or "log", got ${describe(yScale)}`);
+  const series = curves.series.map((entry, i) => {
+    const where = `options.curves.series[${i}]`;
+    if (typeof entry !== "object" || entry === null) fail(fn, `${where} must be { label, values }, got ${describe(entry)}`);
+    const label = optionalString(fn, `${where}.label`, entry.label);
+    if (label === undefined || label === "") fail(fn, `${where}.label must be a non-empty string, got ${describe(entry.label)}`);
+    const values = toNumbers(fn, `${where}.values`, entry.values);
+    if (values.length !== sigma.length) {
+      fail(fn, `${where}.values must have one value per σ, got ${values.length} for ${sigma.length} grid points`);
+    }
+    if (yScale === "log" && values.some((x) => x <= 0)) fail(fn, `${where}.values must be positive on a log scale`);
+    return { label, values };
+  });
+  const title = optionalString(fn, "options.curves.title", curves.title) ?? "Against σ";
+  const yLabel = optionalString(fn, "options.curves.yLabel", curves.yLabel) ?? "value";
+  return { sigma, series, title, yLabel, yScale };
 }
 
 interface ExplorerLayout {
@@ -133,6 +197,8 @@ interface ExplorerLayout {
   readonly height: number;
   readonly xLabel: string;
   readonly yLabel: string;
+  readonly attention: boolean;
+  readonly curves: ResolvedCurves | undefined;
 }
 
 /** The log-score of the chosen kernel at scaled distance r, as one Vega expression. */
@@ -168,7 +234,8 @@ function explorerSpec(l: ExplorerLayout): Record<string, unknown> {
   ];
   const xDomain = paddedRange([...l.k, ...l.q]);
   const yDomain = paddedRange([...l.v, ...(l.truth ?? [])]);
-  const panelWidth = Math.floor((l.width - 230) / 2);
+  const panels = 1 + (l.attention ? 1 : 0) + (l.curves === undefined ? 0 : 1);
+  const panelWidth = Math.floor((l.width - 115 * panels) / panels);
   const panelHeight = l.height - 70;
   const titles = Object.fromEntries(l.kernels.map((k) => [k.name, k.name.charAt(0).toUpperCase() + k.name.slice(1)]));
   const fit = {
@@ -235,6 +302,7 @@ function explorerSpec(l: ExplorerLayout): Record<string, unknown> {
       },
     },
   };
+  const curves = l.curves === undefined ? undefined : curvesPanel(l.curves, panelWidth, panelHeight, round);
   const [lo, hi] = l.sigmaRange;
   return {
     $schema: VEGA_LITE_V5_SCHEMA,
@@ -254,8 +322,50 @@ function explorerSpec(l: ExplorerLayout): Record<string, unknown> {
         bind: { input: "select", options: l.kernels.map((k) => k.name), name: "kernel " },
       },
     ],
-    hconcat: [fit, attention],
+    hconcat: [fit, ...(l.attention ? [attention] : []), ...(curves === undefined ? [] : [curves])],
     resolve: { scale: { color: "independent" } },
+  };
+}
+
+/** The curves against σ, with a rule at the slider's σ and a marker on each curve at the nearest grid point. */
+function curvesPanel(
+  c: ResolvedCurves,
+  width: number,
+  height: number,
+  round: (x: number) => number,
+): Record<string, unknown> {
+  const rows = c.series.flatMap(({ label, values }) =>
+    c.sigma.map((s, i) => ({ series: label, s: round(s), value: round(values[i] as number) })),
+  );
+  const labels = c.series.map((e) => e.label);
+  const color = {
+    field: "series",
+    type: "nominal",
+    title: null,
+    scale: { domain: labels, range: labels.map((_, i) => SERIES_COLORS[i % SERIES_COLORS.length]) },
+    legend: { orient: "top-right" },
+  };
+  const x = { field: "s", type: "quantitative", title: "σ", scale: { type: "log", domain: [c.sigma[0], c.sigma[c.sigma.length - 1]], nice: false } };
+  const y = { field: "value", type: "quantitative", title: c.yLabel, scale: { type: c.yScale, zero: false } };
+  return {
+    width,
+    height,
+    title: c.title,
+    data: { values: rows },
+    layer: [
+      { mark: { type: "line", strokeWidth: 2 }, encoding: { x, y, color } },
+      {
+        transform: [{ calculate: "abs(log(datum.s) - log(sigma))", as: "gap" }, { joinaggregate: [{ op: "min", field: "gap", as: "nearest" }], groupby: ["series"] }, { filter: "datum.gap === datum.nearest" }],
+        mark: { type: "point", filled: true, size: 70, opacity: 1 },
+        encoding: { x, y, color },
+      },
+      {
+        data: { values: [{}] },
+        transform: [{ calculate: "sigma", as: "s" }],
+        mark: { type: "rule", color: "#555555", strokeDash: [4, 3] },
+        encoding: { x: { field: "s", type: "quantitative" } },
+      },
+    ],
   };
 }
 
