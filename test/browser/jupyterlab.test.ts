@@ -70,15 +70,24 @@ export function browserNotebooks(root: string = PROJECT_ROOT): string[] {
     : [path.join(root, "test", "fixtures", "smoke.ipynb")];
 }
 
-/** The number of PNG figures among a notebook file's outputs. */
-function pngOutputs(file: string): number {
+const VEGA_LITE_MIME = "application/vnd.vegalite.v5+json";
+/** An output JupyterLab draws with its Vega-Lite renderer (which sets no data-mime-type). */
+const LIVE_OUTPUT = ".jp-OutputArea-output.jp-RenderedVegaLite";
+
+/**
+ * The figures among a notebook file's outputs: those JupyterLab shows as a PNG, and those it
+ * draws live from their Vega-Lite spec (which ranks above the PNG in the same output).
+ */
+function figureOutputs(file: string): { png: number; live: number } {
   const nb = JSON.parse(fs.readFileSync(file, "utf8")) as {
     cells: { cell_type: string; outputs?: { data?: Record<string, unknown> }[] }[];
   };
-  return nb.cells
+  const outputs = nb.cells
     .filter((c) => c.cell_type === "code")
     .flatMap((c) => c.outputs ?? [])
-    .filter((o) => o.data !== undefined && "image/png" in o.data).length;
+    .filter((o) => o.data !== undefined && "image/png" in o.data);
+  const live = outputs.filter((o) => VEGA_LITE_MIME in (o.data as object)).length;
+  return { png: outputs.length - live, live };
 }
 
 async function freePort(): Promise<number> {
@@ -226,8 +235,8 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
   test(`a committed notebook opened without running shows its figures (${path.basename(first)}, untrusted)`, async () => {
     const source = first;
     const name = path.basename(source);
-    const expected = pngOutputs(source);
-    assert.ok(expected > 0, `${path.relative(PROJECT_ROOT, source)} has no committed PNG figure to show`);
+    const expected = figureOutputs(source);
+    assert.ok(expected.png > 0, `${path.relative(PROJECT_ROOT, source)} has no committed PNG figure to show`);
     const model = (await (
       await fetch(`${base}/api/contents/committed/${encodeURIComponent(name)}`, {
         headers: { Authorization: `token ${token}` },
@@ -243,6 +252,56 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     await assertFigures(page, expected, "committed");
     await page.close();
   });
+
+  const explorable = sources.find((s) => figureOutputs(s).live > 0);
+  test(
+    `a live figure redraws its curve when its σ slider moves and its kernel menu changes (${explorable ? path.basename(explorable) : "no notebook has one"}, untrusted)`,
+    // Every notebook set has one, except a single notebook picked with BROWSER_NOTEBOOK.
+    {
+      skip:
+        explorable === undefined && process.env.BROWSER_NOTEBOOK
+          ? "the picked notebook has no live figure"
+          : false,
+    },
+    async () => {
+      assert.ok(explorable, "no notebook under test has a live (Vega-Lite) figure");
+      const name = path.basename(explorable);
+      const page = await openNotebook(`committed/${name}`, "committed-live");
+      const output = activeNotebook(page).locator(LIVE_OUTPUT).first();
+      await output.scrollIntoViewIfNeeded();
+      const slider = output.locator('input[type="range"]').first();
+      await slider.waitFor({ timeout: 60_000 });
+      const menu = output.locator("select").first();
+      const chart = output.locator(".vega-embed canvas, .vega-embed svg.marks").first();
+      await chart.waitFor({ timeout: 60_000 });
+      // The left panel's plot area, below its title (which names σ): the curve, the points and the truth.
+      const plot = async (): Promise<Buffer> => {
+        const box = await chart.boundingBox();
+        assert.ok(
+          box && box.width > 100 && box.height > 100,
+          `the live figure has no size: ${JSON.stringify(box)}`,
+        );
+        await sleep(400);
+        return page.screenshot({
+          clip: { x: box.x + 60, y: box.y + 45, width: box.width * 0.4, height: box.height - 100 },
+        });
+      };
+      const before = await plot();
+      assert.deepEqual(await plot(), before, "the live figure changes while nobody touches it");
+      await page.screenshot({ path: path.join(ARTIFACTS, "live-before.png") });
+
+      await slider.fill("-1.2"); // log10 σ: σ ≈ 0.063
+      const narrow = await plot();
+      await page.screenshot({ path: path.join(ARTIFACTS, "live-narrow.png") });
+      assert.ok(!narrow.equals(before), "moving the σ slider must redraw the curve");
+
+      await menu.selectOption("boxcar");
+      const boxcar = await plot();
+      await page.screenshot({ path: path.join(ARTIFACTS, "live-boxcar.png") });
+      assert.ok(!boxcar.equals(narrow), "choosing another kernel must redraw the curve");
+      await page.close();
+    },
+  );
 
   for (const source of sources) {
     const name = path.basename(source);
@@ -291,7 +350,7 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
           "every code cell must have run, in order",
         );
 
-        await assertFigures(page, pngOutputs(source), `run-${name}`);
+        await assertFigures(page, figureOutputs(source), `run-${name}`);
         await page.close();
       },
     );
@@ -352,15 +411,38 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     }
   }
 
-  /** Each PNG output is loaded, has pixels, and is the topmost element where it sits once scrolled to. */
-  async function assertFigures(page: Page, expected: number, label: string): Promise<void> {
+  /**
+   * Each PNG output is loaded, has pixels, and is the topmost element where it sits once scrolled
+   * to; each live (Vega-Lite) output has drawn a chart of some size.
+   */
+  async function assertFigures(
+    page: Page,
+    expected: { png: number; live: number },
+    label: string,
+  ): Promise<void> {
+    const live = activeNotebook(page).locator(LIVE_OUTPUT);
+    if (expected.live > 0) await live.nth(expected.live - 1).waitFor({ state: "attached", timeout: 60_000 });
+    assert.equal(await live.count(), expected.live, `${label}: live figures on the page`);
+    for (let i = 0; i < expected.live; i++) {
+      const chart = live.nth(i).locator(".vega-embed canvas, .vega-embed svg.marks").first();
+      await chart.scrollIntoViewIfNeeded();
+      await chart.waitFor({ timeout: 60_000 });
+      const box = await chart.boundingBox();
+      assert.ok(box && box.width > 100 && box.height > 100, `${label} live figure ${i + 1} has no size`);
+      assert.equal(
+        await live.nth(i).locator("text=Javascript Error").count(),
+        0,
+        `${label} live figure ${i + 1} failed to render`,
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, `${label}-live-${i + 1}.png`) });
+    }
     const images = activeNotebook(page).locator(".jp-OutputArea-output img");
-    await images.nth(Math.max(0, expected - 1)).waitFor({ state: "attached", timeout: 60_000 });
+    await images.nth(Math.max(0, expected.png - 1)).waitFor({ state: "attached", timeout: 60_000 });
     const count = await images.count();
     assert.equal(
       count,
-      expected,
-      `${label}: ${count} figures on the page, ${expected} PNG outputs in the notebook`,
+      expected.png,
+      `${label}: ${count} figures on the page, ${expected.png} PNG outputs in the notebook (besides ${expected.live} live)`,
     );
     for (let i = 0; i < count; i++) {
       const image: Locator = images.nth(i);

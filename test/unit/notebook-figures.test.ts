@@ -23,7 +23,7 @@ function inlinePngs(notebook: string): Buffer[] {
   return pngs;
 }
 
-test("the tutorial notebook shows exactly the six tutorial figures, byte for byte, in order", () => {
+test("the tutorial notebook shows exactly the seven tutorial figures, byte for byte, in order", () => {
   const expected = [
     "kernel-shapes",
     "custom-kernel",
@@ -31,6 +31,7 @@ test("the tutorial notebook shows exactly the six tutorial figures, byte for byt
     "kernel-attention",
     "width-predictions",
     "width-attention",
+    "explorer",
   ];
   const pngs = inlinePngs("01-attention-pooling.ipynb");
   assert.equal(pngs.length, expected.length);
