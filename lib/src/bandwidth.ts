@@ -26,7 +26,6 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
-import { seededRandom } from "./data";
 import { describe, fail } from "./errors";
 import { KERNELS, resolveKernel, type Kernel, type KernelName } from "./kernels";
 import {
@@ -445,27 +444,6 @@ export function logSpace(start: number, stop: number, count: number): number[] {
   const a = Math.log(start);
   const step = (Math.log(stop) - a) / (count - 1);
   return Array.from({ length: count }, (_, i) => (i === count - 1 ? stop : Math.exp(a + i * step)));
-}
-
-/**
- * A seeded 2-D regression problem whose inputs need different widths: keys uniform on [0, 1)²,
- * y = sin(2π x₁) + 0.5 x₂ + 0.2 ε with ε ~ N(0, 1). y changes fast along x₁ and slowly along
- * x₂, so leave-one-out prefers a narrow σ₁ and a wide σ₂.
- *
- * @example
- * ```ts
- * const { keys, values } = anisotropicData(); // keys [200][2], values [200]
- * fitBandwidth(keys, values, { perDimension: true }).sigma; // σ₁ ≪ σ₂
- * ```
- */
-export function anisotropicData(n = 200, seed = "two-widths"): { keys: number[][]; values: number[] } {
-  checkPositiveInt("anisotropicData", "n", n);
-  const rng = seededRandom(seed);
-  const keys = Array.from({ length: n }, () => [rng.uniform(), rng.uniform()]);
-  const values = keys.map(
-    ([a, b]) => Math.sin(2 * Math.PI * (a as number)) + 0.5 * (b as number) + 0.2 * rng.normal(),
-  );
-  return { keys, values };
 }
 
 // ---------------------------------------------------------------------------------------------

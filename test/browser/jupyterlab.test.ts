@@ -90,6 +90,37 @@ function figureOutputs(file: string): { png: number; live: number } {
   return { png: outputs.length - live, live };
 }
 
+/** JupyterLab's cell metadata for a heading whose section is folded. */
+const HEADING_FOLDED = "jp-MarkdownHeadingCollapsed";
+
+/** A notebook's folded answer: the folded heading's cell index and text, and its first code cell with a hidden source. */
+export function foldedAnswer(
+  file: string,
+): { heading: number; title: string; codeCell: number; firstLine: string } | undefined {
+  const nb = JSON.parse(fs.readFileSync(file, "utf8")) as {
+    cells: { cell_type: string; source: string | string[]; metadata?: Record<string, unknown> }[];
+  };
+  const text = (c: { source: string | string[] }): string =>
+    Array.isArray(c.source) ? c.source.join("") : c.source;
+  const heading = nb.cells.findIndex(
+    (c) => c.cell_type === "markdown" && c.metadata?.[HEADING_FOLDED] === true,
+  );
+  if (heading < 0) return undefined;
+  const codeCell = nb.cells.findIndex(
+    (c, i) =>
+      i > heading &&
+      c.cell_type === "code" &&
+      (c.metadata?.jupyter as { source_hidden?: boolean } | undefined)?.source_hidden === true,
+  );
+  if (codeCell < 0) return undefined;
+  const title = (text(nb.cells[heading]!).split("\n")[0] ?? "").replace(/^#+\s*/, "");
+  const firstLine =
+    text(nb.cells[codeCell]!)
+      .split("\n")
+      .find((l) => l.trim().length > 0) ?? "";
+  return { heading, title, codeCell, firstLine: firstLine.trim() };
+}
+
 async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -152,7 +183,11 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     // No news pop-up asking to fetch announcements from the network.
     fs.writeFileSync(
       path.join(config, "labconfig", "page_config.json"),
-      JSON.stringify({ disabledExtensions: { "@jupyterlab/apputils-extension:announcements": true } }),
+      // exposeAppInBrowser: the test runs JupyterLab commands (expand every folded heading and cell).
+      JSON.stringify({
+        disabledExtensions: { "@jupyterlab/apputils-extension:announcements": true },
+        exposeAppInBrowser: true,
+      }),
     );
     try {
       lab = await launchJupyterLab({
@@ -249,6 +284,7 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     );
 
     const page = await openNotebook(`committed/${name}`, "committed");
+    await unfoldAll(page);
     await assertFigures(page, expected, "committed");
     await page.close();
   });
@@ -303,6 +339,58 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     },
   );
 
+  const folded = sources.find((s) => foldedAnswer(s) !== undefined);
+  test(
+    `an exercise opens with its worked answer folded; one click unfolds it, one more shows its code (${folded ? path.basename(folded) : "no notebook has one"}, untrusted)`,
+    {
+      skip:
+        folded === undefined && process.env.BROWSER_NOTEBOOK
+          ? "the picked notebook has no folded answer"
+          : false,
+    },
+    async () => {
+      assert.ok(folded, "no notebook under test folds a worked answer");
+      const answer = foldedAnswer(folded) as NonNullable<ReturnType<typeof foldedAnswer>>;
+      const name = path.basename(folded);
+      const page = await openNotebook(`committed/${name}`, "committed-folded");
+      const cells = activeNotebook(page).locator(".jp-Cell");
+      const heading = cells.nth(answer.heading);
+      const code = cells.nth(answer.codeCell);
+      await heading.scrollIntoViewIfNeeded();
+      assert.match(
+        await heading.innerText(),
+        new RegExp(answer.title.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")),
+      );
+      assert.ok(await cells.nth(answer.heading - 1).isVisible(), "the cell before the answer is shown");
+      assert.ok(
+        !(await code.isVisible()),
+        "the answer's code cell must be folded away when the notebook opens",
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, "folded-closed.png") });
+
+      await heading.locator(".jp-showHiddenCellsButton").click();
+      await code.waitFor({ state: "visible", timeout: 10_000 });
+      const placeholder = code.locator(".jp-InputPlaceholder");
+      assert.ok(
+        await placeholder.isVisible(),
+        "the answer's code is folded to a placeholder until asked for",
+      );
+      assert.equal(await code.locator(".cm-content").count(), 0, "no code editor shown before the click");
+      await code.scrollIntoViewIfNeeded();
+      await page.screenshot({ path: path.join(ARTIFACTS, "folded-open.png") });
+
+      await placeholder.click();
+      const editor = code.locator(".cm-content");
+      await editor.waitFor({ state: "visible", timeout: 10_000 });
+      assert.ok(
+        (await editor.innerText()).includes(answer.firstLine),
+        `the unfolded cell shows its code, starting ${JSON.stringify(answer.firstLine)}`,
+      );
+      await page.screenshot({ path: path.join(ARTIFACTS, "folded-code.png") });
+      await page.close();
+    },
+  );
+
   for (const source of sources) {
     const name = path.basename(source);
     test(
@@ -311,6 +399,7 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
       async () => {
         const page = await openNotebook(`run/${name}`, `run-${name.replace(/\W+/g, "-")}`);
         await waitForKernelIdle(page);
+        await unfoldAll(page);
         const notebook = activeNotebook(page);
         const codeCells = await notebook.locator(".jp-CodeCell").count();
         assert.ok(codeCells > 0);
@@ -373,6 +462,17 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
       throw err;
     }
     return page;
+  }
+
+  /** Unfolds every folded heading and hidden cell source, so that every prompt and figure is on the page. */
+  async function unfoldAll(page: Page): Promise<void> {
+    await page.evaluate(async () => {
+      const app = (
+        globalThis as unknown as { jupyterapp: { commands: { execute(id: string): Promise<unknown> } } }
+      ).jupyterapp;
+      await app.commands.execute("notebook:expand-all-headings");
+      await app.commands.execute("notebook:show-all-cell-code");
+    });
   }
 
   /** The notebook in the visible tab. */

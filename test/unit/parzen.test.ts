@@ -2,16 +2,12 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 
 import {
-  compareParzenWithNadarayaWatson,
-  describeAgreement,
   grid2d,
   initBackend,
   loadIris,
   logNormalizer,
   nadarayaWatson,
   oneHotLabels,
-  parzenCases,
-  PARZEN_SETTINGS,
   parzenClassifier,
   parzenDensity,
   parzenLogDensity,
@@ -371,8 +367,125 @@ describe("the Parzen classifier is Nadaraya-Watson on one-hot labels", () => {
   });
 });
 
-describe("sign of p̂(x, +1) − p̂(x, −1) equals the sign of Nadaraya-Watson on ±1 labels", () => {
-  /** Float64 decisions and margins: the same rule evaluated slowly, independent of lib. */
+describe("Parzen decisions equal Nadaraya-Watson decisions on (reweighted) one-hot labels", () => {
+  /** The index of the unique largest entry, or −1 when the largest is shared or NaN. */
+  function argmaxOrTie(row: ArrayLike<number>): number {
+    let best = -1;
+    let bestValue = -Infinity;
+    let tied = false;
+    for (let j = 0; j < row.length; j++) {
+      const v = row[j]!;
+      if (Number.isNaN(v)) return -1;
+      if (best < 0 || v > bestValue) {
+        best = j;
+        bestValue = v;
+        tied = false;
+      } else if (v === bestValue) {
+        tied = true;
+      }
+    }
+    return tied ? -1 : best;
+  }
+
+  interface Decisions {
+    /** Per query: argmaxOrTie of log p̂(x, c), or the classifier's label where every class has density 0. */
+    readonly parzen: number[];
+    /** The labels parzenClassifier returns. */
+    readonly labels: number[];
+    /** `[m][C]` the Parzen posterior. */
+    readonly posterior: number[][];
+    /** argmaxOrTie of Nadaraya-Watson on oneHotLabels(labels, { priors }). */
+    readonly nw: number[];
+    /** `[m][C]` the Nadaraya-Watson outputs. */
+    readonly nwRows: number[][];
+    /** Largest minus second-largest Nadaraya-Watson output. */
+    readonly margin: number[];
+    /** Queries with density 0 in every class (a compact kernel's empty window). */
+    readonly empty: number[];
+    /**
+     * The float32 rounding allowance τ = 4 · N · 2⁻²⁴ · max_c w_c, w_c = π_c N / n_c: the two rules
+     * are computed along different float32 paths (per-class log-sum-exp against softmax and a matrix
+     * product), so they may round to different decisions only where the margin is below τ.
+     */
+    readonly tolerance: number;
+  }
+
+  /** Evaluates both rules on the same queries with the remaining lib primitives. */
+  function decide(
+    points: number[][],
+    labels: number[],
+    queries: number[][],
+    kernel: KernelName,
+    options: { sigma: number; priors?: number[]; onEmpty?: "nearest" },
+  ): Decisions {
+    const { sigma, priors, onEmpty } = options;
+    const r = parzenClassifier(points, labels, queries, kernel, {
+      sigma,
+      ...(priors === undefined ? {} : { priors }),
+      ...(onEmpty === undefined ? {} : { onEmpty }),
+    });
+    const logJoint = take(r.logJoint);
+    const posterior = take(r.posterior);
+    const classifierLabels = take(r.labels);
+    const values = oneHotLabels(labels, priors === undefined ? {} : { priors });
+    const { predictions } = nadarayaWatson(points, values, queries, kernel, {
+      sigma,
+      ...(onEmpty === undefined ? {} : { onEmpty }),
+    });
+    values.dispose();
+    const out = take(predictions);
+    const m = queries.length;
+    const C = out.length / m;
+    const rows = (flat: number[]) => Array.from({ length: m }, (_, i) => flat.slice(i * C, (i + 1) * C));
+    const nwRows = rows(out);
+    const jointRows = rows(logJoint);
+    const empty: number[] = [];
+    const parzen = jointRows.map((row, i) => {
+      if (!row.every((v) => v === -Infinity)) return argmaxOrTie(row);
+      empty.push(i);
+      return classifierLabels[i]!;
+    });
+    const margin = nwRows.map((row) => {
+      const [a, b] = [...row].sort((x, y) => y - x);
+      return a! - b!;
+    });
+    // The class weights, from the counts, independently of oneHotLabels.
+    const N = labels.length;
+    const counts = Array.from({ length: C }, (_, c) => labels.filter((l) => l === c).length);
+    const total = priors?.reduce((s, p) => s + p, 0);
+    const w = counts.map((n, c) => (priors === undefined ? 1 : ((priors[c]! / total!) * N) / n));
+    return {
+      parzen,
+      labels: classifierLabels,
+      posterior: rows(posterior),
+      nw: nwRows.map(argmaxOrTie),
+      nwRows,
+      margin,
+      empty,
+      tolerance: 4 * N * 2 ** -24 * Math.max(...w),
+    };
+  }
+
+  /**
+   * The two rules may differ only within rounding of the boundary (margin ≤ τ); here they differ
+   * nowhere, and the classifier's own labels are its joint argmax wherever that is decided.
+   */
+  function assertAgree(d: Decisions, what: string): void {
+    const within = d.margin.filter((v) => !(v > d.tolerance)).length;
+    d.parzen.forEach((p, i) => {
+      if (p !== d.nw[i])
+        assert.ok(
+          d.margin[i]! <= d.tolerance,
+          `${what}: disagreement at ${i} with margin ${d.margin[i]} > τ = ${d.tolerance}`,
+        );
+      if (p >= 0 && d.margin[i]! > d.tolerance)
+        assert.equal(d.labels[i], p, `${what}: parzenClassifier's label at ${i}`);
+    });
+    const disagree = d.parzen.filter((p, i) => p !== d.nw[i]).length;
+    assert.equal(disagree, 0, `${what}: ${disagree} disagreements (${within} queries lie within τ)`);
+  }
+
+  /** Float64 Nadaraya-Watson on the signed labels −w₀ / +w₁: the same rule evaluated slowly, independent of lib. */
   function referenceBinary(
     points: number[][],
     labels: number[],
@@ -382,7 +495,8 @@ describe("sign of p̂(x, +1) − p̂(x, −1) equals the sign of Nadaraya-Watson
   ) {
     const N = labels.length;
     const n = [0, 1].map((c) => labels.filter((l) => l === c).length);
-    const pi = priors ?? n.map((v) => v / N);
+    const sum = priors?.reduce((s, p) => s + p, 0);
+    const pi = priors ? priors.map((p) => p / sum!) : n.map((v) => v / N);
     const w = [0, 1].map((c) => (pi[c]! * N) / n[c]!);
     return queries.map((q) => {
       const logK = points.map((x) => logKernel("gaussian", q, x, [sigma]));
@@ -394,45 +508,50 @@ describe("sign of p̂(x, +1) − p̂(x, −1) equals the sign of Nadaraya-Watson
         num += (labels[i] === 1 ? w[1]! : -w[0]!) * k;
         den += k;
       });
-      return num / den; // Nadaraya-Watson on the signed, reweighted labels, in float64
+      return num / den; // (p̂(x, 1) − p̂(x, 0)) / p̂(x), p̂(x) the pooled density: its sign is the decision
     });
   }
 
-  // The notebook's cases (exercise 1), evaluated here against an independent float64 rule.
-  const { moons: moonsCase, moonsSkewed, iris: irisCase } = parzenCases();
-  const moons = moonsCase.data;
-  const iris = irisCase.data;
-  const cases = [moonsCase, moonsSkewed, irisCase].map((c) => ({
-    name: c.title,
-    data: c.data,
-    sigma: c.sigma,
-    priors: c.priors === undefined ? undefined : [...c.priors],
-  }));
-  const steps = PARZEN_SETTINGS.gridSteps;
-  for (const { name, data, sigma, priors } of cases) {
+  /** Max |a − b| over two [m][C] arrays. */
+  const maxAbsDiff = (a: number[][], b: number[][]): number =>
+    a.reduce((m, row, i) => row.reduce((mm, v, c) => Math.max(mm, Math.abs(v - b[i]![c]!)), m), 0);
+
+  /** Each row divided by its sum. */
+  const normalise = (rows: number[][]): number[][] =>
+    rows.map((row) => {
+      const s = row.reduce((a, b) => a + b, 0);
+      return row.map((v) => v / s);
+    });
+
+  // Exercise 1's settings: the seeded moons (200 points) at σ = 0.2, with empirical and with
+  // skewed priors; Iris versicolor against virginica by petal length and width at σ = 0.25 cm;
+  // all three species; a 150 × 150 grid over each data set.
+  const steps = 150;
+  const moons = twoMoons();
+  const irisFeatures: ("petal_length" | "petal_width")[] = ["petal_length", "petal_width"];
+  const iris = loadIris({ features: irisFeatures, species: ["versicolor", "virginica"] });
+  const iris3 = loadIris({ features: irisFeatures });
+  const binaryCases = [
+    { name: "moons, empirical priors, σ = 0.2", data: moons, sigma: 0.2, priors: undefined },
+    { name: "moons, priors 0.8 / 0.2, σ = 0.2", data: moons, sigma: 0.2, priors: [0.8, 0.2] },
+    { name: "Iris versicolor / virginica, σ = 0.25 cm", data: iris, sigma: 0.25, priors: undefined },
+  ];
+
+  for (const { name, data, sigma, priors } of binaryCases) {
     test(`${name}: every one of ${steps} × ${steps} grid points agrees, and agrees with float64`, () => {
       const grid = grid2d(data.points, { steps });
-      const a = compareParzenWithNadarayaWatson(data.points, data.labels, grid.points, "gaussian", {
+      const d = decide(data.points, data.labels, grid.points, "gaussian", {
         sigma,
-        priors,
+        ...(priors === undefined ? {} : { priors }),
       });
-      assert.equal(a.total, steps * steps);
-      // The theorem allows a difference only within rounding of the boundary ...
-      for (const i of a.disagreements) {
-        assert.ok(
-          a.margin[i]! <= a.tolerance,
-          `disagreement at ${i} with margin ${a.margin[i]} > ${a.tolerance}`,
-        );
-      }
-      // ... and here none differs at all, including the few points (if any) within rounding of it.
-      assert.equal(a.agree, a.total, `${a.withinTolerance} grid points lie within rounding of the boundary`);
-      assert.ok(a.minMargin > 0, "no grid point lies exactly on the boundary");
+      const total = steps * steps;
+      assert.equal(d.nw.length, total);
+      assertAgree(d, name);
+      assert.ok(Math.min(...d.margin) > 0, "no grid point lies exactly on the boundary");
+      assert.ok(!d.parzen.includes(-1), "every grid point is decided");
       // Both classes are present: the boundary crosses the grid, so the comparison is not trivial.
-      const positive = Array.from(a.parzen).filter((v) => v === 1).length;
-      assert.ok(
-        positive > 0.1 * a.total && positive < 0.9 * a.total,
-        `class 1 covers ${positive} of ${a.total} grid points`,
-      );
+      const positive = d.parzen.filter((v) => v === 1).length;
+      assert.ok(positive > 0.1 * total && positive < 0.9 * total, `class 1 covers ${positive} of ${total}`);
       // Independent check: the float64 rule decides the same wherever its margin exceeds 1e-6,
       // about 16 float32 rounding units: far below τ, so this also covers the grid points whose
       // margin is within τ (where the agreement above is observed rather than implied by τ).
@@ -441,67 +560,107 @@ describe("sign of p̂(x, +1) − p̂(x, −1) equals the sign of Nadaraya-Watson
       ref.forEach((f, i) => {
         if (Math.abs(f) <= 1e-6) return;
         checked++;
-        if ((f > 0 ? 1 : 0) !== a.parzen[i])
-          assert.fail(`grid point ${i}: float64 says ${f}, Parzen ${a.parzen[i]}`);
+        if ((f > 0 ? 1 : 0) !== d.parzen[i])
+          assert.fail(`grid point ${i}: float64 says ${f}, Parzen ${d.parzen[i]}`);
       });
-      for (let i = 0; i < a.total; i++) {
-        if (a.margin[i]! <= a.tolerance)
-          assert.ok(Math.abs(ref[i]!) > 1e-6, `grid point ${i} within τ is checked too`);
+      d.margin.forEach((v, i) => {
+        if (v <= d.tolerance) assert.ok(Math.abs(ref[i]!) > 1e-6, `grid point ${i} within τ is checked too`);
+      });
+      assert.equal(checked, total, `compared with float64 at ${checked} of ${total} points`);
+      // By linearity, Nadaraya-Watson's w₁-column minus its w₀-column is the float64 signed rule.
+      assertClose(
+        d.nwRows.map(([a, b]) => b! - a!),
+        ref,
+        0,
+        1e-5,
+        "NW on reweighted one-hot labels, column 1 − column 0, vs float64",
+      );
+      if (priors === undefined) {
+        // Empirical priors: the posterior itself is Nadaraya-Watson on one-hot labels.
+        const diff = maxAbsDiff(d.posterior, d.nwRows);
+        assert.ok(diff <= 2e-6, `max |posterior − NW| = ${diff}`);
       }
-      assert.equal(checked, a.total, `compared with float64 at ${checked} of ${a.total} points`);
     });
   }
 
-  test("priors move the boundary, and Nadaraya-Watson with reweighted labels moves with it", () => {
+  test("priors move the boundary; NW on reweighted labels moves with it, with rows ∝ p̂(x, c) not summing to 1", () => {
     const grid = grid2d(moons.points, { steps: 60 });
-    const even = compareParzenWithNadarayaWatson(moons.points, moons.labels, grid.points, "gaussian", {
-      sigma: 0.2,
-    });
-    const skewed = compareParzenWithNadarayaWatson(moons.points, moons.labels, grid.points, "gaussian", {
+    const even = decide(moons.points, moons.labels, grid.points, "gaussian", { sigma: 0.2 });
+    const skewed = decide(moons.points, moons.labels, grid.points, "gaussian", {
       sigma: 0.2,
       priors: [0.8, 0.2],
     });
-    const flipped = Array.from(even.parzen).filter((v, i) => v !== skewed.parzen[i]).length;
+    const flipped = even.parzen.filter((v, i) => v !== skewed.parzen[i]).length;
     assert.ok(flipped > 50, `a prior of 0.8 on class 0 flips ${flipped} grid points`);
     assert.ok(
-      Array.from(even.parzen).every((v, i) => v === 1 || skewed.parzen[i] === 0),
+      even.parzen.every((v, i) => v === 1 || skewed.parzen[i] === 0),
       "flips only go towards class 0",
     );
-    assert.equal(skewed.agree, skewed.total);
+    assertAgree(even, "empirical priors");
+    assertAgree(skewed, "priors 0.8 / 0.2");
+    // With empirical priors NW's rows are posteriors (sum 1). With π = (0.8, 0.2) and n₀ = n₁ = 100
+    // the columns carry w = (1.6, 0.4), so a row sums to 1.6 p₀ + 0.4 p₁ (p the empirical posterior):
+    // near 1.6 deep in class 0 and near 0.4 deep in class 1. Not a posterior ...
+    const sums = (rows: number[][]) => rows.map((r) => r.reduce((a, b) => a + b, 0));
+    assertClose(sums(even.nwRows), new Array<number>(even.nwRows.length).fill(1), 0, 1e-5, "row sums");
+    const skewedSums = sums(skewed.nwRows);
+    assert.ok(Math.max(...skewedSums) > 1.5, `largest row sum ${Math.max(...skewedSums)}`);
+    assert.ok(Math.min(...skewedSums) < 0.5, `smallest row sum ${Math.min(...skewedSums)}`);
+    // ... but proportional to p̂(x, c): normalised, the rows are the Parzen posterior with those priors.
+    const diff = maxAbsDiff(normalise(skewed.nwRows), skewed.posterior);
+    assert.ok(diff <= 1e-5, `max |normalised NW − posterior| = ${diff}`);
+    const unnormalised = maxAbsDiff(skewed.nwRows, skewed.posterior);
+    assert.ok(unnormalised > 0.1, `the raw rows differ from the posterior by ${unnormalised}`);
   });
 
   test("three Iris species: argmax of p̂(x, c) equals argmax of Nadaraya-Watson on one-hot labels", () => {
-    const iris3 = loadIris({ features: ["petal_length", "petal_width"] });
-    const grid = grid2d(iris3.points, { steps: 150 });
+    const grid = grid2d(iris3.points, { steps });
     for (const priors of [undefined, [0.2, 0.3, 0.5]]) {
-      const a = compareParzenWithNadarayaWatson(iris3.points, iris3.labels, grid.points, "gaussian", {
+      const d = decide(iris3.points, iris3.labels, grid.points, "gaussian", {
         sigma: 0.25,
-        priors,
+        ...(priors === undefined ? {} : { priors }),
       });
-      for (const i of a.disagreements) assert.ok(a.margin[i]! <= a.tolerance, `margin at ${i}`);
-      assert.equal(a.agree, a.total, `priors ${priors}`);
-      assert.deepEqual(new Set(a.parzen), new Set([0, 1, 2]), "all three species are predicted somewhere");
+      assertAgree(d, `priors ${priors}`);
+      assert.deepEqual(new Set(d.parzen), new Set([0, 1, 2]), "all three species are predicted somewhere");
+      const diff = maxAbsDiff(d.posterior, priors === undefined ? d.nwRows : normalise(d.nwRows));
+      if (priors === undefined) {
+        assert.ok(diff <= 2e-6, `empirical priors: max |posterior − NW| = ${diff}`);
+        assert.ok(diff > 0, "the two paths really are different computations");
+      } else {
+        assert.ok(diff <= 1e-5, `priors: max |posterior − normalised NW| = ${diff}`);
+      }
     }
   });
 
   test("a query on the boundary of a symmetric set is a tie for both rules", () => {
-    const a = compareParzenWithNadarayaWatson([[-1], [1]], [0, 1], [[0], [0.25], [-0.25]], "gaussian", {
-      sigma: 0.5,
-    });
-    assert.deepEqual(Array.from(a.parzen), [-1, 1, 0]);
-    assert.deepEqual(Array.from(a.nadarayaWatson), [-1, 1, 0]);
-    assert.equal(a.margin[0], 0);
-    assert.equal(a.withinTolerance, 1);
-    assert.equal(a.agree, 3);
+    const d = decide([[-1], [1]], [0, 1], [[0], [0.25], [-0.25]], "gaussian", { sigma: 0.5 });
+    assert.deepEqual(d.parzen, [-1, 1, 0]);
+    assert.deepEqual(d.nw, [-1, 1, 0]);
+    assert.deepEqual(d.nwRows[0], [0.5, 0.5]);
+    assert.equal(d.margin[0], 0);
+    assert.equal(d.margin.filter((v) => v <= d.tolerance).length, 1, "only the tie lies within τ");
+    // parzenClassifier itself resolves the tie to the first class, as documented.
+    assert.deepEqual(d.labels, [0, 1, 0]);
   });
 
-  test("compact kernel with onEmpty 'nearest': empty grid points agree too", () => {
+  test("compact kernel with onEmpty 'nearest': empty grid points agree too, on the nearest point's class", () => {
     const grid = grid2d(iris.points, { steps: 80, pad: 0.5 });
-    const a = compareParzenWithNadarayaWatson(iris.points, iris.labels, grid.points, "epanechnikov", {
+    const d = decide(iris.points, iris.labels, grid.points, "epanechnikov", {
       sigma: 0.6,
       onEmpty: "nearest",
     });
-    assert.equal(a.agree, a.total);
+    assert.ok(d.empty.length > 0, "some grid points have no flower within σ, so the fallback is exercised");
+    assertAgree(d, "epanechnikov, nearest");
+    // Float64 nearest neighbour at the empty grid points (any class at the smallest distance:
+    // Iris repeats some measurements).
+    for (const i of d.empty) {
+      const [gx, gy] = grid.points[i]!;
+      const dist = iris.points.map(([x, y]) => Math.hypot(x! - gx!, y! - gy!));
+      const nearest = Math.min(...dist);
+      assert.ok(nearest >= 0.6, `grid point ${i} is empty: nearest flower at ${nearest}`);
+      const classes = new Set(iris.labels.filter((_, j) => dist[j]! <= nearest * (1 + 1e-9)));
+      assert.ok(classes.has(d.parzen[i]!), `grid point ${i}: class ${d.parzen[i]}, nearest ${[...classes]}`);
+    }
   });
 });
 
@@ -649,11 +808,6 @@ describe("input errors name the function, the argument and the value", () => {
       () => oneHotLabels([0, 1], { priors: [1, 2, 3] }),
       "oneHotLabels: options.priors must have one entry per class (2), got 3.",
     ],
-    [
-      "compare: labels length",
-      () => compareParzenWithNadarayaWatson(points, [0], queries),
-      "compareParzenWithNadarayaWatson: points and labels must have the same length, got 3 and 1.",
-    ],
   ];
   for (const [name, body, message] of cases) {
     test(`rejects ${name}`, () => assertThrowsClean(body, message));
@@ -692,9 +846,6 @@ describe("no tensor leaks", () => {
       parzenPosterior(points, labels, queries, "gaussian", { sigma: 0.3 }),
     );
     assertNoLeak("oneHotLabels", () => oneHotLabels(labels, { priors: [1, 3] }));
-    assertNoLeak("compareParzenWithNadarayaWatson", () => {
-      compareParzenWithNadarayaWatson(points, labels, queries, "gaussian", { sigma: 0.3 });
-    });
     const input = tf.tensor2d(points);
     assertNoLeak("tensor inputs are not disposed or leaked", () => parzenDensity(input, input, "gaussian"));
     assert.equal(input.isDisposed, false);
@@ -795,18 +946,5 @@ describe("labelled 2-D data", () => {
       (e: Error) =>
         e.message === "grid2d: points must be finite [x, y] pairs, got [0, 0, 0] (length 3) at index 0.",
     );
-  });
-});
-
-describe("describeAgreement", () => {
-  test("summarises counts, margin, bound and points within it", () => {
-    const a = compareParzenWithNadarayaWatson([[-1], [1]], [0, 1], [[0], [0.25], [-0.25]], "gaussian", {
-      sigma: 0.5,
-    });
-    assert.equal(
-      describeAgreement(a),
-      `3 of 3 agree; smallest margin 0; τ = ${a.tolerance.toExponential(2)}; within τ: 1`,
-    );
-    assert.equal(a.tolerance.toExponential(2), "4.77e-7");
   });
 });

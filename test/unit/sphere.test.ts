@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 
 import {
-  attentionWeightTolerance,
   attentionWeights,
   initBackend,
   normalizeRows,
@@ -51,8 +50,14 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
 /** The values float32 would store: the inputs both lib paths actually see. */
 const toFloat32 = (rows: number[][]): number[][] => rows.map((r) => r.map(Math.fround));
 
-/** The float32 tolerance of lib (1e-6 · max(1, 1/σ²)), tested below. */
-const weightTolerance = attentionWeightTolerance;
+/**
+ * The float32 tolerance for attention weights at temperature T = σ² (logits q·k/T for unit
+ * vectors, so of size up to 1/T): τ(T) = 1e-6 · max(1, 1/T). Each logit is rounded with an
+ * absolute error of a few units of 2⁻²⁴ ≈ 6e-8 times its size, and a softmax weight moves by at
+ * most about twice the largest logit error; 16 · 2⁻²⁴ ≈ 1e-6 per unit of logit size covers both
+ * lib paths with room to spare. (Formerly lib's `attentionWeightTolerance`.)
+ */
+const weightTolerance = (temperature: number): number => 1e-6 * Math.max(1, 1 / temperature);
 
 describe("unit vectors: ‖q − k‖² = 2 − 2 q·k", () => {
   for (const d of [2, 16, 128]) {

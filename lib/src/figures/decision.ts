@@ -134,9 +134,10 @@ const BOUNDARY_LOOK: Record<BoundaryStyle, { color: string; dash: number[]; widt
  * ```ts
  * const { points, labels } = twoMoons();
  * const grid = grid2d(points, { steps: 100 });
- * const a = compareParzenWithNadarayaWatson(points, labels, grid.points, "gaussian", { sigma: 0.2 });
+ * const { labels: decided } = parzenClassifier(points, labels, grid.points, "gaussian", { sigma: 0.2 });
+ * const decisions = Int32Array.from(decided.dataSync());
  * const figure = decisionFigure([
- *   { grid, regions: a.parzen, points, labels, boundaries: [{ name: "Parzen", decisions: a.parzen }] },
+ *   { grid, regions: decisions, points, labels, boundaries: [{ name: "Parzen", decisions }] },
  * ]);
  * await show(figure);
  * ```
