@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the library against the Python tools its readers use, measured in one run.
  *
- *   npm run bench                      full run; writes bench/results/latest.json and the README table
+ *   npm run bench                      full run; writes bench/results/latest.json and BENCHMARKS.md's tables
  *   npm run bench -- --quick           smoke run on small sizes; writes bench/results/quick.json only
  *   npm run bench -- --only selection  one or more sections (prediction,selection,windowed,memory,notebooks);
  *                                      the others keep their last results in latest.json
@@ -26,7 +26,7 @@ import {
   median,
   renderMarkdown,
   spread,
-  updateReadme,
+  updateBenchmarksDoc,
   type MemoryRow,
   type NotebookRow,
   type PredictionRow,
@@ -813,8 +813,8 @@ async function main(): Promise<void> {
   console.log("\n" + renderMarkdown(results).join("\n") + "\n");
   console.log(`bench: results written to ${path.relative(process.cwd(), outFile)}`);
   if (!o.quick && o.readme) {
-    if (await updateReadme(results)) console.log("bench: README benchmark section updated");
-    else console.warn("bench: README has no benchmark markers; not updated");
+    if (await updateBenchmarksDoc(results)) console.log("bench: BENCHMARKS.md updated");
+    else console.warn("bench: BENCHMARKS.md has no benchmark markers; not updated");
   }
 }
 

@@ -59,7 +59,14 @@ export function notebookEnv(
   base: NodeJS.ProcessEnv = process.env,
 ): NodeJS.ProcessEnv {
   return jupyterEnv(
-    { ATTENTION_POOLING_BACKEND: base.ATTENTION_POOLING_BACKEND || "wasm", TZ: "UTC", ...extra },
+    {
+      ATTENTION_POOLING_BACKEND: base.ATTENTION_POOLING_BACKEND || "wasm",
+      ...(base.ATTENTION_POOLING_BACKEND
+        ? {}
+        : { ATTENTION_POOLING_BACKEND_REASON: "pinned so that the committed outputs reproduce" }),
+      TZ: "UTC",
+      ...extra,
+    },
     base,
   );
 }

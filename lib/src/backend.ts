@@ -18,6 +18,13 @@ export type BackendName = (typeof BACKENDS)[number];
 /** The environment variable that forces a backend. */
 export const BACKEND_ENV = "ATTENTION_POOLING_BACKEND";
 
+/**
+ * Why the backend was set through {@link BACKEND_ENV}, in a few words, for the one-line report.
+ * A tool that pins the backend for its own reasons says so here, e.g. the notebook runner:
+ * "pinned so that the committed outputs reproduce". Unset, the report names the variable.
+ */
+export const BACKEND_REASON_ENV = "ATTENTION_POOLING_BACKEND_REASON";
+
 /** What {@link initBackend} chose and why. */
 export interface BackendInfo {
   /** The backend now active in TensorFlow.js. */
@@ -49,7 +56,12 @@ let reported = false;
  */
 export function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   if (chosen === undefined) {
-    chosen = choose(options.backend ?? readEnv());
+    const fromEnv = options.backend === undefined ? readEnv() : undefined;
+    const why =
+      options.backend !== undefined
+        ? "chosen in initBackend's options"
+        : process.env[BACKEND_REASON_ENV]?.trim() || `set by ${BACKEND_ENV}`;
+    chosen = choose(options.backend ?? fromEnv, why);
     chosen.catch(() => {
       chosen = undefined;
     });
@@ -78,7 +90,7 @@ function readEnv(): BackendName | undefined {
   return name as BackendName;
 }
 
-async function choose(forced: BackendName | undefined): Promise<BackendInfo> {
+async function choose(forced: BackendName | undefined, why: string): Promise<BackendInfo> {
   if (forced !== undefined && !(BACKENDS as readonly string[]).includes(forced)) {
     fail("initBackend", `backend must be one of ${BACKENDS.join(", ")}, got ${JSON.stringify(forced)}`);
   }
@@ -87,11 +99,7 @@ async function choose(forced: BackendName | undefined): Promise<BackendInfo> {
   for (const name of order) {
     const problem = await tryBackend(name);
     if (problem === undefined) {
-      const reason = forced
-        ? `forced by ${BACKEND_ENV} or options`
-        : skipped.length === 0
-          ? "best available"
-          : skipped.join("; ");
+      const reason = forced ? why : skipped.length === 0 ? "best available" : skipped.join("; ");
       return { name, reason };
     }
     if (forced) fail("initBackend", `backend ${JSON.stringify(name)} is unavailable: ${problem}`);

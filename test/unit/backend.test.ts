@@ -5,7 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 
-import { BACKEND_ENV, currentBackend, initBackend } from "../../lib/src/index";
+import { BACKEND_ENV, BACKEND_REASON_ENV, currentBackend, initBackend } from "../../lib/src/index";
 
 const root = path.resolve(__dirname, "..", "..");
 
@@ -15,7 +15,9 @@ function run(
   backend: string | undefined,
   extraEnv: Record<string, string> = {},
 ): { stdout: string; stderr: string; code: number } {
-  const env = { ...process.env, ...extraEnv };
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env[BACKEND_REASON_ENV];
+  Object.assign(env, extraEnv);
   if (backend === undefined) delete env[BACKEND_ENV];
   else env[BACKEND_ENV] = backend;
   try {
@@ -65,11 +67,32 @@ describe("backend selection", () => {
       assert.equal(code, 0, stderr);
       assert.equal(
         stdout,
-        `attention-pooling: backend ${backend} (forced by ${BACKEND_ENV} or options)\nchose ${backend} ${backend}\n`,
+        `attention-pooling: backend ${backend} (set by ${BACKEND_ENV})\nchose ${backend} ${backend}\n`,
       );
       assert.equal(stderr, "");
     });
   }
+
+  test("a tool that pins the backend says why in the report, instead of naming the variable", () => {
+    const { stdout, stderr, code } = run(twice, "cpu", {
+      [BACKEND_REASON_ENV]: "pinned so that the committed outputs reproduce",
+    });
+    assert.equal(code, 0, stderr);
+    assert.equal(
+      stdout.split("\n")[0],
+      "attention-pooling: backend cpu (pinned so that the committed outputs reproduce)",
+    );
+  });
+
+  test("a backend passed in the options is reported as chosen there", () => {
+    const snippet = `
+const { initBackend } = require("./lib/src/index");
+initBackend({ backend: "cpu" }).catch((e) => { console.error(e.message); process.exit(3); });
+`;
+    const { stdout, stderr, code } = run(snippet, undefined);
+    assert.equal(code, 0, stderr);
+    assert.equal(stdout, "attention-pooling: backend cpu (chosen in initBackend's options)\n");
+  });
 
   test("without tfjs-node the default is wasm, and the report says why", () => {
     const { stdout, code, stderr } = run(twice, undefined);
