@@ -364,7 +364,19 @@ export function kernelSpec(root: string): { argv: string[]; display_name: string
   };
 }
 
-/** Writes `<venv>/share/jupyter/kernels/tslab/kernel.json`, unless it already says the same. */
+/**
+ * Jupyter's settings inside the environment (`<venv>/etc/jupyter/jupyter_config.json`, read by
+ * every Jupyter command run from it): tslab is the only kernel. ipykernel, which JupyterLab pulls
+ * in, would otherwise offer Python too, and a notebook bound to it by mistake runs nothing.
+ */
+export const ENV_JUPYTER_CONFIG = {
+  KernelSpecManager: { allowed_kernelspecs: [KERNEL_NAME], ensure_native_kernel: false },
+} as const;
+
+/**
+ * Writes `<venv>/share/jupyter/kernels/tslab/kernel.json` and {@link ENV_JUPYTER_CONFIG}, each
+ * unless it already says the same. Returns the kernelspec's path.
+ */
 export function registerKernel(venvDir: string, root: string): string {
   const tslab = path.join(root, "node_modules", "tslab", "bin", "tslab");
   if (!fs.existsSync(tslab)) {
@@ -372,9 +384,16 @@ export function registerKernel(venvDir: string, root: string): string {
       `tslab is not installed in ${path.join(root, "node_modules")}; run npm install first.`,
     );
   }
-  const dir = path.join(venvDir, "share", "jupyter", "kernels", KERNEL_NAME);
-  const file = path.join(dir, "kernel.json");
-  const text = JSON.stringify(kernelSpec(root), null, 1) + "\n";
+  const file = path.join(venvDir, "share", "jupyter", "kernels", KERNEL_NAME, "kernel.json");
+  writeIfChanged(file, JSON.stringify(kernelSpec(root), null, 1) + "\n");
+  writeIfChanged(
+    path.join(venvDir, "etc", "jupyter", "jupyter_config.json"),
+    JSON.stringify(ENV_JUPYTER_CONFIG, null, 1) + "\n",
+  );
+  return file;
+}
+
+function writeIfChanged(file: string, text: string): void {
   let current: string | undefined;
   try {
     current = fs.readFileSync(file, "utf8");
@@ -382,10 +401,9 @@ export function registerKernel(venvDir: string, root: string): string {
     current = undefined;
   }
   if (current !== text) {
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, text);
   }
-  return file;
 }
 
 /**

@@ -5,7 +5,7 @@
  * shadowed `ensurepip` module and an index URL on a closed local port.
  */
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -16,6 +16,7 @@ import {
   checkVenvModule,
   ensurePythonEnv,
   findPython,
+  jupyterEnv,
   PROJECT_ROOT,
   registerKernel,
   SetupError,
@@ -23,7 +24,21 @@ import {
   which,
 } from "../../scripts/python-env";
 
+import { pythonEnv } from "./helpers";
+
 const quiet = (): void => undefined;
+
+test("the project's environment offers the TypeScript kernel only: Jupyter lists no other", async () => {
+  const { python } = await pythonEnv();
+  const listed = execFileSync(python, ["-m", "jupyter", "kernelspec", "list", "--json"], {
+    env: jupyterEnv(),
+    encoding: "utf8",
+  });
+  const specs = (JSON.parse(listed) as { kernelspecs: Record<string, { spec: { display_name: string } }> })
+    .kernelspecs;
+  assert.deepEqual(Object.keys(specs), ["tslab"]);
+  assert.equal(specs.tslab?.spec.display_name, "TypeScript");
+});
 
 /** The real interpreter behind `python3` on this machine (through any pyenv shim). */
 function realPython(): string {
