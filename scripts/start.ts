@@ -7,6 +7,12 @@
  *   npm start -- --no-browser      only print the address
  *
  * `JUPYTER_TOKEN` chooses the token; otherwise a fresh one is made for each start.
+ *
+ * What JupyterLab writes while it runs (its server and kernel connection files, the layout of open
+ * tabs, and the data and IPython folders it creates on start) goes to `.jupyter/` in the project,
+ * not to the home folder; set `JUPYTER_RUNTIME_DIR`, `JUPYTERLAB_WORKSPACES_DIR`, `JUPYTER_DATA_DIR`
+ * or `IPYTHONDIR` to choose otherwise. Settings you change in JupyterLab are still saved where
+ * JupyterLab keeps them, since you asked for that.
  */
 import * as path from "node:path";
 
@@ -44,6 +50,20 @@ function parseArgs(argv: string[]): StartOptions {
   return options;
 }
 
+/** The environment with the folders JupyterLab writes to in the project, unless set already. */
+export function projectJupyterDirs(
+  env: NodeJS.ProcessEnv = process.env,
+  root: string = PROJECT_ROOT,
+): NodeJS.ProcessEnv {
+  return {
+    ...env,
+    JUPYTER_RUNTIME_DIR: env.JUPYTER_RUNTIME_DIR || path.join(root, ".jupyter", "runtime"),
+    JUPYTERLAB_WORKSPACES_DIR: env.JUPYTERLAB_WORKSPACES_DIR || path.join(root, ".jupyter", "workspaces"),
+    JUPYTER_DATA_DIR: env.JUPYTER_DATA_DIR || path.join(root, ".jupyter", "data"),
+    IPYTHONDIR: env.IPYTHONDIR || path.join(root, ".jupyter", "ipython"),
+  };
+}
+
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
   ensureLibBuilt();
@@ -55,6 +75,7 @@ async function main(): Promise<number> {
     rootDir: path.join(PROJECT_ROOT, "notebooks"),
     port: options.port,
     openBrowser: options.openBrowser,
+    env: projectJupyterDirs(),
   });
   // Ctrl+C (or a signal to npm): JupyterLab's SIGTERM shutdown stops its kernels without asking; wait for it.
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const)
@@ -67,4 +88,4 @@ async function main(): Promise<number> {
   });
 }
 
-runMain(main);
+if (require.main === module) runMain(main);

@@ -1,0 +1,101 @@
+/**
+ * `npm start` as a learner runs it, with a home folder of its own: JupyterLab comes up on
+ * 127.0.0.1 with the token, runs a TypeScript kernel, and writes nothing under the home folder's
+ * Jupyter directories (~/.jupyter, ~/.local/share/jupyter).
+ */
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { after, before, test } from "node:test";
+
+import { freePortFrom } from "../../scripts/jupyter";
+import { PROJECT_ROOT } from "../../scripts/python-env";
+import { projectJupyterDirs } from "../../scripts/start";
+import { pythonEnv } from "./helpers";
+
+let home: string;
+
+before(async () => {
+  await pythonEnv();
+  home = fs.mkdtempSync(path.join(os.tmpdir(), "start-home-"));
+});
+
+after(() => fs.rmSync(home, { recursive: true, force: true }));
+
+test("the folders JupyterLab writes to are the project's, unless the user set them", () => {
+  const ours = projectJupyterDirs({}, "/p");
+  assert.equal(ours.JUPYTER_RUNTIME_DIR, path.join("/p", ".jupyter", "runtime"));
+  assert.equal(ours.JUPYTERLAB_WORKSPACES_DIR, path.join("/p", ".jupyter", "workspaces"));
+  assert.equal(ours.JUPYTER_DATA_DIR, path.join("/p", ".jupyter", "data"));
+  assert.equal(ours.IPYTHONDIR, path.join("/p", ".jupyter", "ipython"));
+  const theirs = projectJupyterDirs({ JUPYTER_RUNTIME_DIR: "/r", JUPYTERLAB_WORKSPACES_DIR: "/w" }, "/p");
+  assert.equal(theirs.JUPYTER_RUNTIME_DIR, "/r");
+  assert.equal(theirs.JUPYTERLAB_WORKSPACES_DIR, "/w");
+});
+
+test(
+  "npm start runs a TypeScript kernel and writes nothing under ~/.jupyter, ~/.local/share/jupyter or ~/.ipython",
+  { timeout: 180_000 },
+  async () => {
+    const port = await freePortFrom(18_900);
+    const token = "start-test-token";
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home, CI: "true", JUPYTER_TOKEN: token };
+    for (const name of [
+      "IPYTHONDIR",
+      "JUPYTER_CONFIG_DIR",
+      "JUPYTER_DATA_DIR",
+      "JUPYTER_RUNTIME_DIR",
+      "JUPYTERLAB_WORKSPACES_DIR",
+      "XDG_DATA_HOME",
+      "XDG_CONFIG_HOME",
+    ])
+      delete env[name];
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "scripts/start.ts", "--no-browser", "--port", String(port)],
+      {
+        cwd: PROJECT_ROOT,
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+        detached: true,
+      },
+    );
+    let output = "";
+    child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!output.includes("JupyterLab is ready")) {
+        if (child.exitCode !== null || Date.now() > deadline)
+          assert.fail(`npm start did not come up:\n${output}`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const base = `http://127.0.0.1:${port}`;
+      const auth = { Authorization: `token ${token}` };
+      const kernel = (await (
+        await fetch(`${base}/api/kernels`, {
+          method: "POST",
+          headers: auth,
+          body: JSON.stringify({ name: "tslab" }),
+        })
+      ).json()) as { id: string; name: string };
+      assert.equal(kernel.name, "tslab");
+      assert.equal((await fetch(`${base}/lab?token=${token}`)).status, 200);
+      await fetch(`${base}/api/kernels/${kernel.id}`, { method: "DELETE", headers: auth });
+    } finally {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGTERM");
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+    }
+    const written = [".jupyter", path.join(".local", "share", "jupyter"), ".ipython"].filter((d) =>
+      fs.existsSync(path.join(home, d)),
+    );
+    const files = written.flatMap((d) =>
+      fs.readdirSync(path.join(home, d), { recursive: true }).map((f) => path.join(d, String(f))),
+    );
+    assert.deepEqual([...written, ...files], [], `npm start wrote under the home folder:\n${output}`);
+  },
+);
