@@ -289,6 +289,42 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     await page.close();
   });
 
+  test("a bad library call in a cell shows the library's one-line message, with no frames from lib or tslab", async () => {
+    const name = "bad-call.ipynb";
+    const cells = [
+      'import { initBackend, nadarayaWatson } from "attention-pooling";\nawait initBackend();',
+      'nadarayaWatson([0, 1, 2], [1, 2], [0.5], "gaussian", { sigma: 0.5 });',
+    ].map((source) => ({ cell_type: "code", execution_count: null, metadata: {}, outputs: [], source }));
+    const put = await fetch(`${base}/api/contents/run/${name}`, {
+      method: "PUT",
+      headers: { Authorization: `token ${token}`, "Content-Type": "application/json" },
+      body: JSON.stringify({
+        type: "notebook",
+        format: "json",
+        content: {
+          cells,
+          metadata: { kernelspec: { display_name: "TypeScript", language: "typescript", name: "tslab" } },
+          nbformat: 4,
+          nbformat_minor: 5,
+        },
+      }),
+    });
+    assert.ok(put.ok, `could not write ${name}: ${put.status}`);
+    const page = await openNotebook(`run/${name}`, "bad-call");
+    await waitForKernelIdle(page);
+    await page.getByRole("menuitem", { name: "Run", exact: true }).click();
+    await page.getByRole("menuitem", { name: /^Run All Cells/ }).click();
+    const notebook = activeNotebook(page);
+    const error = notebook.locator(".jp-CodeCell").nth(1).locator(".jp-OutputArea-output");
+    await error.first().waitFor({ timeout: 90_000 });
+    const text = (await error.allInnerTexts()).join("\n");
+    await page.screenshot({ path: path.join(ARTIFACTS, "bad-call.png") });
+    assert.match(text, /nadarayaWatson: keys and values must have the same length, got 3 and 2\./);
+    for (const frame of ["lib/dist", "tslab/dist", "node_modules", "    at "])
+      assert.ok(!text.includes(frame), `the error output shows ${JSON.stringify(frame)}:\n${text}`);
+    await page.close();
+  });
+
   const explorable = sources.find((s) => figureOutputs(s).live > 0);
   test(
     `a live figure redraws its curve when its σ slider moves and its kernel menu changes (${explorable ? path.basename(explorable) : "no notebook has one"}, untrusted)`,
