@@ -219,15 +219,38 @@ export async function launchJupyterLab(options: LaunchOptions): Promise<RunningL
     }
     await sleep(300);
   }
-  const anonymous = await fetch(`${base}/api/contents`);
-  if (anonymous.status !== 403) {
+  if (!(await authenticates(lab, options.env?.JUPYTER_RUNTIME_DIR ?? process.env.JUPYTER_RUNTIME_DIR))) {
     child.kill("SIGTERM");
     throw new SetupError(
-      `JupyterLab answered a request without the token (HTTP ${anonymous.status}), so authentication is off,\n` +
+      "JupyterLab runs without a token or password, so authentication is off,\n" +
         "  probably by a token or password setting in your Jupyter config; npm start will not serve without it.",
     );
   }
   return lab;
+}
+
+/**
+ * Whether the server asks for credentials. It says so in its server file (`jpserver-<pid>.json`
+ * in the runtime folder, with its token and whether a password is set), which leaves nothing in its
+ * log. Without a known runtime folder, a request without the token must be refused (and the server
+ * logs that refusal as a warning).
+ */
+async function authenticates(lab: RunningLab, runtimeDir: string | undefined): Promise<boolean> {
+  if (runtimeDir) {
+    const file = path.join(runtimeDir, `jpserver-${lab.child.pid}.json`);
+    try {
+      const info = JSON.parse(fs.readFileSync(file, "utf8")) as {
+        token?: string;
+        password?: boolean;
+        port?: number;
+      };
+      if (info.port === lab.port) return Boolean(info.token) || info.password === true;
+    } catch {
+      // no server file: ask over HTTP
+    }
+  }
+  const anonymous = await fetch(`${lab.base}/api/contents`);
+  return anonymous.status === 403;
 }
 
 /** Whether a browser window can be opened here: not under CI, and with a display on Linux. */

@@ -8,11 +8,10 @@
  *
  * `JUPYTER_TOKEN` chooses the token; otherwise a fresh one is made for each start.
  *
- * What JupyterLab writes while it runs (its server and kernel connection files, the layout of open
- * tabs, and the data and IPython folders it creates on start) goes to `.jupyter/` in the project,
- * not to the home folder; set `JUPYTER_RUNTIME_DIR`, `JUPYTERLAB_WORKSPACES_DIR`, `JUPYTER_DATA_DIR`
- * or `IPYTHONDIR` to choose otherwise. Settings you change in JupyterLab are still saved where
- * JupyterLab keeps them, since you asked for that.
+ * Everything JupyterLab writes (its server and kernel connection files, the layout of open tabs,
+ * the settings you change, and the data, config and IPython folders it creates on start) goes to
+ * `.jupyter/` in the project, not to the home folder. Set `JUPYTER_CONFIG_DIR`, `JUPYTER_DATA_DIR`,
+ * `JUPYTER_RUNTIME_DIR`, `JUPYTERLAB_WORKSPACES_DIR` or `IPYTHONDIR` to choose otherwise.
  */
 import * as path from "node:path";
 
@@ -57,6 +56,7 @@ export function projectJupyterDirs(
 ): NodeJS.ProcessEnv {
   return {
     ...env,
+    JUPYTER_CONFIG_DIR: env.JUPYTER_CONFIG_DIR || path.join(root, ".jupyter", "config"),
     JUPYTER_RUNTIME_DIR: env.JUPYTER_RUNTIME_DIR || path.join(root, ".jupyter", "runtime"),
     JUPYTERLAB_WORKSPACES_DIR: env.JUPYTERLAB_WORKSPACES_DIR || path.join(root, ".jupyter", "workspaces"),
     JUPYTER_DATA_DIR: env.JUPYTER_DATA_DIR || path.join(root, ".jupyter", "data"),

@@ -10,8 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, test } from "node:test";
 
-import { freePortFrom } from "../../scripts/jupyter";
-import { PROJECT_ROOT } from "../../scripts/python-env";
+import { freePortFrom, launchJupyterLab } from "../../scripts/jupyter";
+import { PROJECT_ROOT, SetupError } from "../../scripts/python-env";
 import { projectJupyterDirs } from "../../scripts/start";
 import { pythonEnv } from "./helpers";
 
@@ -26,6 +26,7 @@ after(() => fs.rmSync(home, { recursive: true, force: true }));
 
 test("the folders JupyterLab writes to are the project's, unless the user set them", () => {
   const ours = projectJupyterDirs({}, "/p");
+  assert.equal(ours.JUPYTER_CONFIG_DIR, path.join("/p", ".jupyter", "config"));
   assert.equal(ours.JUPYTER_RUNTIME_DIR, path.join("/p", ".jupyter", "runtime"));
   assert.equal(ours.JUPYTERLAB_WORKSPACES_DIR, path.join("/p", ".jupyter", "workspaces"));
   assert.equal(ours.JUPYTER_DATA_DIR, path.join("/p", ".jupyter", "data"));
@@ -99,3 +100,30 @@ test(
     assert.deepEqual([...written, ...files], [], `npm start wrote under the home folder:\n${output}`);
   },
 );
+
+for (const where of ["its server file", "an anonymous request"]) {
+  test(
+    `a Jupyter config that turns authentication off is refused (found from ${where})`,
+    { timeout: 180_000 },
+    async () => {
+      const { python } = await pythonEnv();
+      const config = fs.mkdtempSync(path.join(home, "config-"));
+      fs.writeFileSync(
+        path.join(config, "jupyter_server_config.json"),
+        JSON.stringify({ IdentityProvider: { token: "" } }),
+      );
+      const env: NodeJS.ProcessEnv = { JUPYTER_CONFIG_DIR: config };
+      if (where === "its server file") env.JUPYTER_RUNTIME_DIR = fs.mkdtempSync(path.join(home, "runtime-"));
+      else env.JUPYTER_RUNTIME_DIR = "";
+      await assert.rejects(
+        launchJupyterLab({
+          python,
+          rootDir: path.join(PROJECT_ROOT, "notebooks"),
+          port: await freePortFrom(18_950),
+          env,
+        }),
+        (err: unknown) => err instanceof SetupError && /authentication is off/.test(err.message),
+      );
+    },
+  );
+}
