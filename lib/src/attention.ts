@@ -172,3 +172,94 @@ export function randomUnitVectors(n: number, d: number, seed: string): number[][
     return row.map((x) => x / norm);
   });
 }
+
+/**
+ * The float32 tolerance for comparing two computations of the same attention weights at
+ * temperature T (logits q·k/T for unit vectors, so of size up to 1/T):
+ *
+ *   τ(T) = 1e-6 · max(1, 1/T).
+ *
+ * Each logit is rounded with an absolute error of a few units of 2⁻²⁴ ≈ 6e-8 times its size, and
+ * a softmax weight moves by at most about twice the largest logit error; 16 · 2⁻²⁴ ≈ 1e-6 per unit
+ * of logit size covers both paths with room to spare.
+ *
+ * @example
+ * ```ts
+ * attentionWeightTolerance(0.01); // 1e-4
+ * ```
+ */
+export function attentionWeightTolerance(temperature: number): number {
+  return 1e-6 * Math.max(1, 1 / positive("attentionWeightTolerance", "temperature", temperature));
+}
+
+/**
+ * The sample variance of q·k for q, k ∈ ℝ^d with independent standard normal entries, over
+ * `pairs` independent seeded pairs, in float64. Its expectation is exactly d (each of the d
+ * products q_t k_t has mean 0 and variance 1); with the default 20 000 pairs the estimate is within
+ * about ±3%.
+ *
+ * @example
+ * ```ts
+ * dotProductVariance(128); // ≈ 128
+ * ```
+ */
+export function dotProductVariance(d: number, pairs = 20000, seed = "dot-variance"): number {
+  checkShape("dotProductVariance", pairs, d, seed);
+  if (pairs < 2) fail("dotProductVariance", `pairs must be at least 2, got ${pairs}`);
+  const rng = seededRandom(`${seed}-${d}`);
+  let sum = 0;
+  let sumSquares = 0;
+  for (let i = 0; i < pairs; i++) {
+    let dot = 0;
+    for (let t = 0; t < d; t++) dot += rng.normal() * rng.normal();
+    sum += dot;
+    sumSquares += dot * dot;
+  }
+  const mean = sum / pairs;
+  return (sumSquares - pairs * mean * mean) / (pairs - 1);
+}
+
+/** How peaked softmax attention is, from {@link attentionPeakedness}. */
+export interface AttentionPeakedness {
+  /** The dimension d. */
+  readonly d: number;
+  /** Mean over the queries of the largest attention weight with logits q·k (scale 1). */
+  readonly maxWeightUnscaled: number;
+  /** The same with logits q·k/√d, as transformers scale them. */
+  readonly maxWeightScaled: number;
+}
+
+/**
+ * Why transformers divide by √d: draws `n` queries and `n` keys in ℝ^d with independent standard
+ * normal entries (seeded) and measures how peaked softmax attention is, as the mean over queries
+ * of the largest weight, without and with the 1/√d scale. Without it the largest weight drifts
+ * towards 1 as d grows (attention collapses onto one key); with it, it stays put.
+ *
+ * @param d the dimension.
+ * @param n queries and keys. Default 200.
+ * @param seed base seed. Default `"attention-scaling"`.
+ *
+ * @example
+ * ```ts
+ * await initBackend();
+ * attentionPeakedness(128); // { d: 128, maxWeightUnscaled: ≈ 0.83, maxWeightScaled: ≈ 0.05 }
+ * ```
+ */
+export function attentionPeakedness(d: number, n = 200, seed = "attention-scaling"): AttentionPeakedness {
+  checkShape("attentionPeakedness", n, d, seed);
+  const q = randomNormalVectors(n, d, `${seed}-queries-${d}`);
+  const k = randomNormalVectors(n, d, `${seed}-keys-${d}`);
+  const stats = tf.tidy(() => {
+    const logits = tf.matMul(
+      tf.tensor2d(q, [n, d], "float32"),
+      tf.tensor2d(k, [n, d], "float32"),
+      false,
+      true,
+    );
+    const meanMax = (scale: number) => tf.mean(tf.max(tf.softmax(tf.mul(logits, scale)), 1));
+    return tf.stack([meanMax(1), meanMax(1 / Math.sqrt(d))]);
+  });
+  const [maxWeightUnscaled, maxWeightScaled] = Array.from(stats.dataSync());
+  stats.dispose();
+  return { d, maxWeightUnscaled: maxWeightUnscaled as number, maxWeightScaled: maxWeightScaled as number };
+}

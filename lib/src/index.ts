@@ -18,4 +18,5 @@ export * from "./classification_data";
 export * from "./attention";
 export * from "./bandwidth";
 export * from "./figures";
+export * from "./consistency";
 export * from "./windowed";

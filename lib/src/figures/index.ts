@@ -35,4 +35,7 @@ export {
 } from "./explorer";
 export { openFigure, toPlotly, type PlotlyFigure } from "./interactive";
 export * from "./decision";
+export * from "./exercises_parzen";
+export * from "./exercises_sphere";
 export * from "./charts";
+export * from "./exercises_rates";
