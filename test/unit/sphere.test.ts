@@ -55,7 +55,7 @@ const toFloat32 = (rows: number[][]): number[][] => rows.map((r) => r.map(Math.f
  * vectors, so of size up to 1/T): τ(T) = 1e-6 · max(1, 1/T). Each logit is rounded with an
  * absolute error of a few units of 2⁻²⁴ ≈ 6e-8 times its size, and a softmax weight moves by at
  * most about twice the largest logit error; 16 · 2⁻²⁴ ≈ 1e-6 per unit of logit size covers both
- * lib paths with room to spare. (Formerly lib's `attentionWeightTolerance`.)
+ * lib paths with room to spare.
  */
 const weightTolerance = (temperature: number): number => 1e-6 * Math.max(1, 1 / temperature);
 

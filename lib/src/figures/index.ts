@@ -36,6 +36,5 @@ export {
 export { openFigure, toPlotly, type PlotlyFigure } from "./interactive";
 export * from "./decision";
 export * from "./exercises_parzen";
-export * from "./exercises_sphere";
 export * from "./charts";
 export * from "./exercises_rates";
