@@ -11,16 +11,15 @@
  * The link to attention pooling: with empirical priors π_c = n_c / N the posterior p̂(y = c | x) is
  * exactly Nadaraya-Watson regression on one-hot labels. With other priors, Nadaraya-Watson on one-hot
  * labels scaled by w_c = π_c / (n_c / N) (see {@link oneHotLabels}) gives values proportional to
- * p̂(x, c): the same decision (checked by {@link compareParzenWithNadarayaWatson}), but rows that do
- * not sum to 1. The posterior itself is attention whose weights carry the class weight inside,
- * α_i ∝ w_{y_i} K((x − x_i)/σ).
+ * p̂(x, c): the same decision, but rows that do not sum to 1. The posterior itself is attention whose
+ * weights carry the class weight inside, α_i ∝ w_{y_i} K((x − x_i)/σ).
  */
 import * as tf from "@tensorflow/tfjs-core";
 
 import { scaledSquaredDistances } from "./distance";
 import { AttentionPoolingError, describe, fail } from "./errors";
 import { logNormalizer, resolveKernel, type Kernel, type KernelName } from "./kernels";
-import { DEFAULT_CHUNK_PAIRS, ON_EMPTY, kernelLogits, nadarayaWatson, type OnEmpty } from "./nadaraya_watson";
+import { DEFAULT_CHUNK_PAIRS, ON_EMPTY, kernelLogits, type OnEmpty } from "./nadaraya_watson";
 import {
   checkChoice,
   checkPositiveInt,
@@ -216,7 +215,7 @@ export interface OneHotLabelsOptions {
  * One-hot label values for Nadaraya-Watson, reweighted so that its argmax is the Parzen decision
  * under the given priors: row i has w_c = π_c / (n_c / N) in column c = y_i and 0 elsewhere.
  * With empirical priors every w_c is 1 (plain one-hot), and Nadaraya-Watson on these values is
- * the Parzen posterior itself With other priors its output is proportional to p̂(x, c) (its rows
+ * the Parzen posterior itself. With other priors its output is proportional to p̂(x, c) (its rows
  * do not sum to 1); for the posterior use {@link parzenPosterior}.
  *
  * @param labels `[N]` integer classes or `[N, C]` one-hot rows.
@@ -234,141 +233,6 @@ export function oneHotLabels(labels: TensorInput, options: OneHotLabelsOptions =
   const classes = toClasses(fn, "labels", labels, options.numClasses);
   const weights = classWeights(fn, classes, options.priors);
   return weightedOneHot(classes, weights);
-}
-
-/** How the Parzen classifier and Nadaraya-Watson decided on the same queries; see {@link compareParzenWithNadarayaWatson}. */
-export interface DecisionAgreement {
-  /** Number of queries compared. */
-  readonly total: number;
-  /** Number of queries where both decisions are the same. */
-  readonly agree: number;
-  /** Indices of the queries where they differ. */
-  readonly disagreements: number[];
-  /** `[m]` Parzen decisions: the unique class of largest log p̂(x, c), or −1 on a tie. */
-  readonly parzen: Int32Array;
-  /** `[m]` Nadaraya-Watson decisions: the unique class of largest output, or −1 on a tie. */
-  readonly nadarayaWatson: Int32Array;
-  /**
-   * `[m]` the Nadaraya-Watson margin: largest minus second-largest output. For two classes this is
-   * |f(x)| with f Nadaraya-Watson on the signed labels ±w_c.
-   */
-  readonly margin: Float64Array;
-  /** The smallest margin over all queries. */
-  readonly minMargin: number;
-  /**
-   * The float32 rounding bound τ = 4 · N · 2⁻²⁴ · max_c w_c below which the two computations may
-   * legitimately round to different decisions; above it they must agree.
-   */
-  readonly tolerance: number;
-  /** Number of queries with margin ≤ tolerance (where a disagreement would be excusable). */
-  readonly withinTolerance: number;
-}
-
-/**
- * Evaluates the Parzen classifier and Nadaraya-Watson regression on the same queries and compares
- * their decisions, to check that they are the same rule.
- *
- * Two classes: the Parzen decision is sign(log p̂(x, y=1) − log p̂(x, y=0)), which is the sign of
- * p̂(x, +1) − p̂(x, −1) without underflow; the Nadaraya-Watson decision is the sign of regression on
- * the signed labels −w₀ (class 0) and +w₁ (class 1), with w_c = π_c/(n_c/N) (±1 for empirical priors).
- * More classes: argmax of log p̂(x, c) against argmax of Nadaraya-Watson on {@link oneHotLabels}.
- *
- * The two are computed along different paths in float32 (per-class log-sum-exp against softmax and
- * a matrix product) from the same kernel logits. Mathematically they always agree; numerically
- * they can differ only where the margin is within rounding, about N · 2⁻²⁴ · max w_c. The result
- * reports that bound and how many queries fall within it.
- *
- * @returns counts, per-query decisions and margins (plain arrays; nothing to dispose).
- *
- * @example
- * ```ts
- * await initBackend();
- * const { points, labels } = twoMoons();
- * const a = compareParzenWithNadarayaWatson(points, labels, [[0, 0], [1, 0.5]], "gaussian", { sigma: 0.3 });
- * console.log(`${a.agree} / ${a.total}`); // "2 / 2"
- * ```
- */
-export function compareParzenWithNadarayaWatson(
-  points: TensorInput,
-  labels: TensorInput,
-  queries: TensorInput,
-  kernel: KernelName | Kernel = "gaussian",
-  options: ParzenClassifierOptions = {},
-): DecisionAgreement {
-  const fn = "compareParzenWithNadarayaWatson";
-  const parzen = classify(fn, points, labels, queries, kernel, options);
-  let logJoint: Float32Array;
-  let predicted: Int32Array;
-  try {
-    logJoint = parzen.logJoint.dataSync() as Float32Array;
-    predicted = parzen.labels.dataSync() as Int32Array;
-  } finally {
-    tf.dispose([parzen.logJoint, parzen.posterior, parzen.labels]);
-  }
-  const classes = toClasses(fn, "labels", labels, options.numClasses);
-  const weights = classWeights(fn, classes, options.priors);
-  const C = classes.numClasses;
-  const m = predicted.length;
-  const binary = C === 2;
-
-  // Nadaraya-Watson on the (signed, for two classes) prior-weighted labels.
-  const values = tf.tidy(() => {
-    const oneHot = weightedOneHot(classes, weights);
-    if (!binary) return oneHot;
-    const [neg, pos] = tf.split(oneHot, 2, 1) as [tf.Tensor, tf.Tensor];
-    return tf.reshape(tf.sub(pos, neg), [-1]);
-  });
-  let nw: Float32Array;
-  try {
-    const { predictions } = nadarayaWatson(points, values, queries, kernel, {
-      sigma: options.sigma,
-      onEmpty: options.onEmpty,
-      chunkSize: options.chunkSize,
-    });
-    nw = predictions.dataSync() as Float32Array;
-    predictions.dispose();
-  } finally {
-    values.dispose();
-  }
-
-  const parzenDecision = new Int32Array(m);
-  const nwDecision = new Int32Array(m);
-  const margin = new Float64Array(m);
-  for (let i = 0; i < m; i++) {
-    const row = logJoint.subarray(i * C, (i + 1) * C);
-    // Rows with density 0 everywhere fall back to the classifier's empty-query answer.
-    parzenDecision[i] = row.every((v) => v === NEG_INF) ? (predicted[i] as number) : uniqueArgmax(row);
-    if (binary) {
-      const f = nw[i] as number;
-      nwDecision[i] = Number.isNaN(f) ? -1 : f > 0 ? 1 : f < 0 ? 0 : -1;
-      margin[i] = Math.abs(f);
-    } else {
-      const out = nw.subarray(i * C, (i + 1) * C);
-      nwDecision[i] = uniqueArgmax(out);
-      const sorted = Array.from(out).sort((a, b) => b - a);
-      margin[i] = (sorted[0] as number) - (sorted[1] as number);
-    }
-  }
-  const disagreements: number[] = [];
-  for (let i = 0; i < m; i++) if (parzenDecision[i] !== nwDecision[i]) disagreements.push(i);
-  const tolerance = 4 * classes.classOf.length * 2 ** -24 * Math.max(...weights);
-  let minMargin = Infinity;
-  let withinTolerance = 0;
-  for (const v of margin) {
-    if (v < minMargin) minMargin = v;
-    if (!(v > tolerance)) withinTolerance++;
-  }
-  return {
-    total: m,
-    agree: m - disagreements.length,
-    disagreements,
-    parzen: parzenDecision,
-    nadarayaWatson: nwDecision,
-    margin,
-    minMargin,
-    tolerance,
-    withinTolerance,
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -584,25 +448,6 @@ function weightedOneHot(classes: Classes, weights: number[]): tf.Tensor2D {
   return tf.tensor2d(out, [classes.classOf.length, C]);
 }
 
-/** The index of the unique largest entry, or −1 when the largest is shared or NaN. */
-function uniqueArgmax(row: ArrayLike<number>): number {
-  let best = -1;
-  let bestValue = NEG_INF;
-  let tied = false;
-  for (let j = 0; j < row.length; j++) {
-    const v = row[j] as number;
-    if (Number.isNaN(v)) return -1;
-    if (best < 0 || v > bestValue) {
-      best = j;
-      bestValue = v;
-      tied = false;
-    } else if (v === bestValue) {
-      tied = true;
-    }
-  }
-  return tied ? -1 : best;
-}
-
 function classify(
   fn: string,
   pointsIn: unknown,
@@ -719,21 +564,4 @@ function emptyRows(x: tf.Tensor2D): number[] {
   const out: number[] = [];
   for (let i = 0; i < rowMax.length; i++) if (rowMax[i] === NEG_INF) out.push(i);
   return out;
-}
-
-/**
- * One line summarising a {@link DecisionAgreement}, for notebooks and logs: how many queries
- * agree, the smallest margin, the rounding bound τ and how many queries lie within it.
- *
- * @example
- * ```ts
- * describeAgreement(a); // "22500 of 22500 agree; smallest margin 1.07e-3; τ = 4.77e-5; within τ: 0"
- * ```
- */
-export function describeAgreement(a: DecisionAgreement): string {
-  const e = (v: number): string => (v === 0 ? "0" : v.toExponential(2));
-  return (
-    `${a.agree} of ${a.total} agree; smallest margin ${e(a.minMargin)}; ` +
-    `τ = ${e(a.tolerance)}; within τ: ${a.withinTolerance}`
-  );
 }

@@ -35,6 +35,5 @@ export {
 } from "./explorer";
 export { openFigure, toPlotly, type PlotlyFigure } from "./interactive";
 export * from "./decision";
-export * from "./exercises_parzen";
 export * from "./charts";
 export * from "./exercises_rates";
