@@ -4,7 +4,9 @@
  * For unit vectors ‖q − k‖² = 2 − 2 q·k, so the Gaussian kernel of width σ gives the logits
  * −‖q − k‖²/(2σ²) = q·k/σ² − 1/σ². The constant drops out of the softmax: Gaussian
  * Nadaraya-Watson on the sphere is softmax(q·k / σ²) attention, scaled dot-product attention with
- * temperature σ² (scale 1/σ²). Transformers use the scale 1/√d, i.e. σ² = √d.
+ * temperature σ² (scale 1/σ²). Off the sphere the same expansion leaves a weight exp(‖k‖²/2σ²) on
+ * each key, so softmax(q·k/σ²) is Gaussian Nadaraya-Watson only for keys of one common length
+ * (normalise them with {@link normalizeRows}). Transformers use the scale 1/√d.
  */
 import * as tf from "@tensorflow/tfjs-core";
 

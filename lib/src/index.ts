@@ -18,5 +18,4 @@ export * from "./classification_data";
 export * from "./attention";
 export * from "./bandwidth";
 export * from "./figures";
-export * from "./consistency";
 export * from "./windowed";

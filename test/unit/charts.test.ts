@@ -5,14 +5,7 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 
-import {
-  chartsFigure,
-  initBackend,
-  ratesFigure,
-  renderSvg,
-  svgToPng,
-  type ConsistencyResult,
-} from "../../lib/src/index";
+import { chartsFigure, initBackend, renderSvg, svgToPng } from "../../lib/src/index";
 import { renderSvgWithWarnings } from "../../lib/src/figures/render";
 
 before(async () => {
@@ -168,27 +161,5 @@ describe("chartsFigure rendering", () => {
     for (const title of ["losses", "along the descent", "one width per dimension"]) {
       assert.ok(svg.includes(title), `the SVG shows the panel title "${title}"`);
     }
-  });
-});
-
-describe("ratesFigure", () => {
-  test("draws measured points per dimension and the asymptotic theory, not fitted", () => {
-    const rate = (values: number[]) => ({ sizes: [500, 1000], values, slope: -0.2, intercept: 0 });
-    const result: ConsistencyResult = {
-      dims: 1,
-      sizes: [500, 1000],
-      noise: 1,
-      runs: [],
-      sigma: rate([0.06, 0.05]),
-      mse: rate([0.012, 0.007]),
-      theory: { sigma: -0.2, mse: -0.8 },
-    };
-    const f = ratesFigure([result]);
-    const names = f.panels[0]!.series.map((s) => s.name);
-    assert.deepEqual(names, ["h*, d = 1", "asymptotic theory"]);
-    const theory = f.panels[0]!.series[1]!;
-    // asymptoticRisk(1, 500).sigma = (1/(2√π) / (8π⁴ · 500))^(1/5)
-    const expected = (1 / (2 * Math.sqrt(Math.PI)) / (8 * Math.PI ** 4 * 500)) ** 0.2;
-    assert.ok(Math.abs(theory.y[0]! / expected - 1) < 1e-12, `${theory.y[0]} vs ${expected}`);
   });
 });

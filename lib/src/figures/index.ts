@@ -36,4 +36,3 @@ export {
 export { openFigure, toPlotly, type PlotlyFigure } from "./interactive";
 export * from "./decision";
 export * from "./charts";
-export * from "./exercises_rates";
