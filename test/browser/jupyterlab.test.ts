@@ -96,7 +96,9 @@ const HEADING_FOLDED = "jp-MarkdownHeadingCollapsed";
 /** A notebook's folded answer: the folded heading's cell index and text, and its first code cell with a hidden source. */
 export function foldedAnswer(
   file: string,
-): { heading: number; title: string; codeCell: number; firstLine: string } | undefined {
+):
+  | { heading: number; title: string; codeCell: number; firstLine: string; last: number; cleanEnd: boolean }
+  | undefined {
   const nb = JSON.parse(fs.readFileSync(file, "utf8")) as {
     cells: { cell_type: string; source: string | string[]; metadata?: Record<string, unknown> }[];
   };
@@ -118,7 +120,14 @@ export function foldedAnswer(
     text(nb.cells[codeCell]!)
       .split("\n")
       .find((l) => l.trim().length > 0) ?? "";
-  return { heading, title, codeCell, firstLine: firstLine.trim() };
+  // The fold ends before the next cell with a heading of the same or a higher level (## or #).
+  const next = nb.cells.findIndex(
+    (c, i) => i > heading && c.cell_type === "markdown" && /^#{1,2} /m.test(text(c)),
+  );
+  const last = (next < 0 ? nb.cells.length : next) - 1;
+  // A cell that merely contains such a heading below some text would end the fold early, showing its text.
+  const cleanEnd = next < 0 || /^#{1,2} /.test(text(nb.cells[next]!).trimStart());
+  return { heading, title, codeCell, firstLine: firstLine.trim(), last, cleanEnd };
 }
 
 async function freePort(): Promise<number> {
@@ -401,6 +410,11 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
       assert.ok(
         !(await code.isVisible()),
         "the answer's code cell must be folded away when the notebook opens",
+      );
+      assert.ok(answer.cleanEnd, "the cell that ends the folded answer must start with its heading");
+      assert.ok(
+        !(await cells.nth(answer.last).isVisible()),
+        `the answer's last cell (${answer.last}) must be folded away too`,
       );
       await page.screenshot({ path: path.join(ARTIFACTS, "folded-closed.png") });
 
