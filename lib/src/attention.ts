@@ -12,7 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 
 import { seededRandom } from "./data";
 import { describe, fail } from "./errors";
-import { toPoints, toValues, type TensorInput } from "./validate";
+import { checkInteger, checkOptions, checkPositive, type TensorInput, toPoints, toValues } from "./validate";
 
 /**
  * Scales each row of `x` to unit Euclidean length, x_i / ‖x_i‖, projecting points onto the
@@ -88,9 +88,7 @@ export function scaledDotProductAttention(
   options: ScaledDotProductOptions = {},
 ): ScaledDotProductResult {
   const fn = "scaledDotProductAttention";
-  if (typeof options !== "object" || options === null) {
-    fail(fn, `options must be an object, got ${describe(options)}`);
-  }
+  checkOptions(fn, options);
   if (options.scale !== undefined && options.temperature !== undefined) {
     fail(
       fn,
@@ -112,9 +110,9 @@ export function scaledDotProductAttention(
       fail(fn, `keys and values must have the same length, got ${k.shape[0]} and ${v.shape[0]}`);
     }
     let scale = 1 / Math.sqrt(d);
-    if (options.scale !== undefined) scale = positive(fn, "options.scale", options.scale);
+    if (options.scale !== undefined) scale = checkPositive(fn, "options.scale", options.scale);
     if (options.temperature !== undefined)
-      scale = 1 / positive(fn, "options.temperature", options.temperature);
+      scale = 1 / checkPositive(fn, "options.temperature", options.temperature);
     return tf.tidy(() => {
       const weights = tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale)) as tf.Tensor2D;
       const pooled = tf.matMul(weights, v);
@@ -125,17 +123,9 @@ export function scaledDotProductAttention(
   }
 }
 
-function positive(fn: string, arg: string, v: unknown): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
-    fail(fn, `${arg} must be finite and > 0, got ${describe(v)}`);
-  return v;
-}
-
 function checkShape(fn: string, n: unknown, d: unknown, seed: unknown): void {
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
-    fail(fn, `n must be a positive integer, got ${describe(n)}`);
-  if (typeof d !== "number" || !Number.isInteger(d) || d < 1)
-    fail(fn, `d must be a positive integer, got ${describe(d)}`);
+  checkInteger(fn, "n", n);
+  checkInteger(fn, "d", d);
   if (typeof seed !== "string" || seed.length === 0)
     fail(fn, `seed must be a non-empty string, got ${describe(seed)}`);
 }

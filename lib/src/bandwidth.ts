@@ -30,12 +30,15 @@ import { describe, fail } from "./errors";
 import { KERNELS, resolveKernel, type Kernel, type KernelName } from "./kernels";
 import {
   checkChoice,
-  checkPositiveInt,
+  checkInteger,
+  checkNonNegative,
+  checkOptions,
+  checkPositive,
   checkSigma,
-  toPoints,
-  toValues,
   type Sigma,
   type TensorInput,
+  toPoints,
+  toValues,
 } from "./validate";
 
 /** What {@link fitBandwidth} minimises: the leave-one-out loss or the (degenerate) training loss. */
@@ -227,9 +230,7 @@ export function nadarayaWatsonRisk(
   const fn = "nadarayaWatsonRisk";
   checkOptions(fn, options);
   const noiseVariance = options.noiseVariance ?? 0;
-  if (typeof noiseVariance !== "number" || !Number.isFinite(noiseVariance) || noiseVariance < 0) {
-    fail(fn, `options.noiseVariance must be finite and ≥ 0, got ${describe(noiseVariance)}`);
-  }
+  checkNonNegative(fn, "options.noiseVariance", noiseVariance);
   const problem = prepareProblem(fn, "heldout", keys, means, kernel, options, { queries, targets: truth }, [
     "means",
     "truth",
@@ -288,9 +289,7 @@ export function oracleBandwidth(
   const fn = "oracleBandwidth";
   checkOptions(fn, options);
   const noiseVariance = options.noiseVariance ?? 0;
-  if (typeof noiseVariance !== "number" || !Number.isFinite(noiseVariance) || noiseVariance < 0) {
-    fail(fn, `options.noiseVariance must be finite and ≥ 0, got ${describe(noiseVariance)}`);
-  }
+  checkNonNegative(fn, "options.noiseVariance", noiseVariance);
   const grid = checkGrid(fn, options.grid ?? logSpace(1e-3, 3, 13));
   const tolerance = checkPositive(fn, "options.tolerance", options.tolerance ?? 1e-3);
   const problem = prepareProblem(fn, "heldout", keys, means, kernel, options, { queries, targets: truth }, [
@@ -436,10 +435,9 @@ export function logSpace(start: number, stop: number, count: number): number[] {
     ["start", start],
     ["stop", stop],
   ] as const) {
-    if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
-      fail(fn, `${name} must be finite and > 0, got ${describe(v)}`);
+    checkPositive(fn, name, v);
   }
-  checkPositiveInt(fn, "count", count);
+  checkInteger(fn, "count", count);
   if (count === 1) return [start];
   const a = Math.log(start);
   const step = (Math.log(stop) - a) / (count - 1);
@@ -541,9 +539,7 @@ export function fitBandwidth(
   checkOptions(fn, options);
   const objective = checkChoice(fn, "options.objective", options.objective ?? "loo", BANDWIDTH_OBJECTIVES);
   const maxIterations = options.maxIterations ?? 100;
-  if (!Number.isInteger(maxIterations) || maxIterations < 0) {
-    fail(fn, `options.maxIterations must be a non-negative integer, got ${describe(maxIterations)}`);
-  }
+  checkInteger(fn, "options.maxIterations", maxIterations, 0);
   const learningRate = checkPositive(fn, "options.learningRate", options.learningRate ?? 1);
   const maxStep = checkPositive(fn, "options.maxStep", options.maxStep ?? 1);
   const tolerance = checkPositive(fn, "options.tolerance", options.tolerance ?? 1e-5);
@@ -801,28 +797,12 @@ const SIGMA_MAX_FACTOR = 1e4;
  */
 const SELF_DISTANCE_FACTOR = 1e12;
 
-function checkPositive(fn: string, arg: string, v: unknown): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
-    fail(fn, `${arg} must be finite and > 0, got ${describe(v)}`);
-  return v;
-}
-
 function checkGrid(fn: string, grid: unknown): readonly number[] {
   if (!Array.isArray(grid) || grid.length === 0) {
     fail(fn, `options.grid must be a non-empty array of positive multiples, got ${describe(grid)}`);
   }
-  grid.forEach((c, i) => {
-    if (typeof c !== "number" || !Number.isFinite(c) || c <= 0) {
-      fail(fn, `options.grid must hold finite numbers > 0, got ${describe(c)} at index ${i}`);
-    }
-  });
+  grid.forEach((c, i) => checkPositive(fn, `options.grid[${i}]`, c));
   return grid as readonly number[];
-}
-
-function checkOptions(fn: string, options: unknown): void {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    fail(fn, `options must be an object, got ${describe(options)}`);
-  }
 }
 
 function prepareProblem(
@@ -897,13 +877,11 @@ function prepareProblem(
     const m = queries.shape[0];
     const chunk =
       options.chunkSize !== undefined
-        ? checkPositiveInt(fn, "options.chunkSize", options.chunkSize)
+        ? checkInteger(fn, "options.chunkSize", options.chunkSize)
         : Math.max(1, Math.floor(BANDWIDTH_CHUNK_PAIRS / n));
 
     const cacheFloats = options.cacheFloats ?? BANDWIDTH_CACHE_FLOATS;
-    if (typeof cacheFloats !== "number" || !Number.isInteger(cacheFloats) || cacheFloats < 0) {
-      fail(fn, `options.cacheFloats must be a non-negative integer, got ${describe(cacheFloats)}`);
-    }
+    checkInteger(fn, "options.cacheFloats", cacheFloats, 0);
     const { std: spread, range } = columnStats(keys);
     const blocks: Block[] = [];
     for (let start = 0; start < m; start += chunk) {

@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 import { describe, fail } from "./errors";
-import { checkSigma, toFloatTensor, type TensorInput } from "./validate";
+import { checkInteger, checkOptions, checkSigma, type TensorInput, toFloatTensor } from "./validate";
 
 /** A radial similarity kernel. */
 export interface Kernel {
@@ -237,8 +237,7 @@ export function defineKernel(
   const fn = "defineKernel";
   if (typeof profile !== "function")
     fail(fn, `profile must be a function of a tensor, got ${describe(profile)}`);
-  if (typeof options !== "object" || options === null)
-    fail(fn, `options must be an object, got ${describe(options)}`);
+  checkOptions(fn, options);
   const name = options.name ?? "custom";
   if (typeof name !== "string" || name === "")
     fail(fn, `options.name must be a non-empty string, got ${describe(name)}`);
@@ -327,7 +326,7 @@ function gammaHalf(d: number): number {
 export function logNormalizer(kernel: KernelName | Kernel, dims: number): number {
   const fn = "logNormalizer";
   const k = resolveKernel(fn, kernel);
-  if (!Number.isInteger(dims) || dims < 1) fail(fn, `dims must be a positive integer, got ${describe(dims)}`);
+  checkInteger(fn, "dims", dims);
   if (k.name === "gaussian") return (-dims / 2) * Math.log(2 * Math.PI);
   if (!Number.isFinite(k.support)) {
     return fail(

@@ -18,12 +18,13 @@ import { fail } from "./errors";
 import { KERNELS, resolveKernel, type Kernel, type KernelName } from "./kernels";
 import {
   checkChoice,
-  checkPositiveInt,
+  checkInteger,
+  checkOptions,
   checkSigma,
-  toPoints,
-  toValues,
   type Sigma,
   type TensorInput,
+  toPoints,
+  toValues,
 } from "./validate";
 
 /**
@@ -171,7 +172,7 @@ export function nadarayaWatson(
     }
     const chunk =
       options.chunkSize !== undefined
-        ? checkPositiveInt(fn, "options.chunkSize", options.chunkSize)
+        ? checkInteger(fn, "options.chunkSize", options.chunkSize)
         : Math.max(1, Math.floor(DEFAULT_CHUNK_PAIRS / n));
     if (chunk >= m) {
       const { predictions } = poolChunk(fn, prepared, prepared.queries, 0, false);
@@ -227,8 +228,7 @@ function prepare(
   kernelIn: unknown,
   options: Omit<NadarayaWatsonOptions, "chunkSize" | "returnWeights">,
 ): Prepared {
-  if (typeof options !== "object" || options === null)
-    fail(fn, `options must be an object, got ${typeof options}`);
+  checkOptions(fn, options);
   const kernel = resolveKernel(fn, kernelIn);
   const onEmpty = checkChoice(fn, "options.onEmpty", options.onEmpty ?? "throw", ON_EMPTY);
   const keys = toPoints(fn, "keys", keysIn);

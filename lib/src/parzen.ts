@@ -22,12 +22,13 @@ import { logNormalizer, resolveKernel, type Kernel, type KernelName } from "./ke
 import { DEFAULT_CHUNK_PAIRS, ON_EMPTY, kernelLogits, type OnEmpty } from "./nadaraya_watson";
 import {
   checkChoice,
-  checkPositiveInt,
+  checkInteger,
+  checkOptions,
   checkSigma,
-  toFloatTensor,
-  toPoints,
   type Sigma,
   type TensorInput,
+  toFloatTensor,
+  toPoints,
 } from "./validate";
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
@@ -248,12 +249,6 @@ interface Prepared {
   readonly chunk: number;
 }
 
-function checkOptions(fn: string, options: unknown): void {
-  if (typeof options !== "object" || options === null) {
-    fail(fn, `options must be an object, got ${describe(options)}`);
-  }
-}
-
 function prepare(
   fn: string,
   pointsIn: unknown,
@@ -280,7 +275,7 @@ function prepare(
     const logConst = densityLogNormalizer(fn, kernel, d) - logWidths;
     const chunk =
       options.chunkSize !== undefined
-        ? checkPositiveInt(fn, "options.chunkSize", options.chunkSize)
+        ? checkInteger(fn, "options.chunkSize", options.chunkSize)
         : Math.max(1, Math.floor(DEFAULT_CHUNK_PAIRS / points.shape[0]));
     const sigma = tf.tensor1d(widths, "float32");
     owned.push(sigma);
@@ -356,7 +351,7 @@ interface Classes {
 
 /** Reads `[N]` integer labels or `[N, C]` one-hot rows. */
 function toClasses(fn: string, arg: string, labels: unknown, numClasses: unknown): Classes {
-  if (numClasses !== undefined) checkPositiveInt(fn, "options.numClasses", numClasses);
+  if (numClasses !== undefined) checkInteger(fn, "options.numClasses", numClasses);
   const t = toFloatTensor(fn, arg, labels);
   let values: Float32Array;
   let shape: number[];

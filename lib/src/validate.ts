@@ -141,10 +141,38 @@ export function checkSigma(fn: string, sigma: unknown, dims: number, arg = "sigm
   return values;
 }
 
-/** Checks that a count option is a positive integer. */
-export function checkPositiveInt(fn: string, arg: string, v: unknown): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) {
-    fail(fn, `${arg} must be a positive integer, got ${describe(v)}`);
+/**
+ * Checks that an options argument is a plain object (not null, not an array). Every public
+ * function that takes options calls this first, so the message reads the same everywhere.
+ */
+export function checkOptions(fn: string, options: unknown, arg = "options"): void {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    fail(fn, `${arg} must be an object, got ${describe(options)}`);
+  }
+}
+
+/** Checks that `v` is a finite number > 0 (a width, a scale, a temperature). */
+export function checkPositive(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {
+    fail(fn, `${arg} must be finite and > 0, got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** Checks that `v` is a finite number >= 0 (a noise level, a padding). */
+export function checkNonNegative(fn: string, arg: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
+    fail(fn, `${arg} must be finite and >= 0, got ${describe(v)}`);
+  }
+  return v;
+}
+
+/** Checks that `v` is an integer >= `min` (default 1: a positive count). */
+export function checkInteger(fn: string, arg: string, v: unknown, min = 1): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min) {
+    const what =
+      min === 1 ? "a positive integer" : min === 0 ? "a non-negative integer" : `an integer >= ${min}`;
+    fail(fn, `${arg} must be ${what}, got ${describe(v)}`);
   }
   return v;
 }

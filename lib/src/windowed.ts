@@ -20,7 +20,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, fail } from "./errors";
 import { KERNELS, resolveKernel, type Kernel, type KernelName } from "./kernels";
 import { ON_EMPTY, type OnEmpty } from "./nadaraya_watson";
-import { checkChoice, checkSigma, toPoints, toValues, type TensorInput } from "./validate";
+import { checkChoice, checkOptions, checkSigma, type TensorInput, toPoints, toValues } from "./validate";
 
 /** Default truncation tolerance of the Gaussian window (relative to the range of the values). */
 export const DEFAULT_WINDOW_TOLERANCE = 1e-6;
@@ -123,8 +123,7 @@ export function windowedNadarayaWatson(
   options: WindowedOptions = {},
 ): WindowedResult {
   const fn = "windowedNadarayaWatson";
-  if (typeof options !== "object" || options === null)
-    fail(fn, `options must be an object, got ${describe(options)}`);
+  checkOptions(fn, options);
   const k = resolveKernel(fn, kernel);
   const gaussian = k === KERNELS.gaussian;
   if (!gaussian && !Number.isFinite(k.support)) {

@@ -7,6 +7,7 @@ import { describe, fail } from "../errors";
 import { checkRange, optionalString, resolveSeries, resolveSize, seriesLegend, toNumbers } from "./convert";
 import { FIGURE_PADDING, vegaLiteConfig } from "./style";
 import type { FigureSeries, FigureSizeOptions, RenderableFigure, SeriesInput, SeriesStyle } from "./types";
+import { checkOptions } from "../validate";
 
 /** How an axis maps numbers to positions. */
 export type AxisScale = "linear" | "log";
@@ -161,9 +162,8 @@ export function chartsFigure(panels: readonly ChartPanelInput[], options: Charts
 
   const built: ChartPanel[] = panels.map((panel, p) => {
     const at = `panels[${p}]`;
-    if (typeof panel !== "object" || panel === null || !Array.isArray(panel.series)) {
-      fail(fn, `${at} must be an object with a series array, got ${describe(panel)}`);
-    }
+    checkOptions(fn, panel, at);
+    if (!Array.isArray(panel.series)) fail(fn, `${at}.series must be an array, got ${describe(panel.series)}`);
     const scales = (["xScale", "yScale"] as const).map((k) => {
       const s = panel[k] ?? "linear";
       if (s !== "linear" && s !== "log") fail(fn, `${at}.${k} must be 'linear' or 'log', got ${describe(s)}`);
@@ -206,7 +206,7 @@ export function chartsFigure(panels: readonly ChartPanelInput[], options: Charts
 }
 
 function checkField(fn: string, at: string, field: FieldInput, scales: [AxisScale, AxisScale]): FieldInput {
-  if (typeof field !== "object" || field === null) fail(fn, `${at} must be an object, got ${describe(field)}`);
+  checkOptions(fn, field, at);
   const x = toNumbers(fn, `${at}.x`, field.x);
   const y = toNumbers(fn, `${at}.y`, field.y);
   [x, y].forEach((c, axis) => {

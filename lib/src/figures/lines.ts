@@ -13,6 +13,7 @@ import type {
   SeriesInput,
   SeriesStyle,
 } from "./types";
+import { checkOptions } from "../validate";
 
 /** Options for {@link linesFigure}. */
 export interface LinesFigureOptions extends FigureSizeOptions {
@@ -71,9 +72,8 @@ export function linesFigure(panels: readonly LinePanelInput[], options: LinesFig
   const keys = seriesLegend();
   const built: LinePanel[] = panels.map((panel, p) => {
     const at = `panels[${p}]`;
-    if (typeof panel !== "object" || panel === null || !Array.isArray(panel.series)) {
-      fail(fn, `${at} must be an object with a series array, got ${describe(panel)}`);
-    }
+    checkOptions(fn, panel, at);
+    if (!Array.isArray(panel.series)) fail(fn, `${at}.series must be an array, got ${describe(panel.series)}`);
     const series: FigureSeries[] = (panel.series as readonly SeriesInput[]).map((s, i) =>
       resolveSeries(fn, `${at}.series[${i}]`, s, keys, 0.5),
     );

@@ -15,6 +15,7 @@ import type { ResvgRenderOptions } from "@resvg/resvg-js";
 
 import { FIGURE_FONT, FIGURE_PADDING, figureFontFiles } from "./style";
 import type { RenderableFigure } from "./types";
+import { checkInteger, checkPositive } from "../validate";
 
 /** The few entry points of `vega` used here. */
 interface VegaApi {
@@ -248,11 +249,9 @@ function checkFigure(fn: string, figure: unknown): RenderableFigure {
     ["width", f.width],
     ["height", f.height],
   ] as const) {
-    if (!Number.isInteger(v) || v < 1) fail(fn, `figure.${name} must be a positive integer, got ${describe(v)}`);
+    checkInteger(fn, `figure.${name}`, v);
   }
-  if (typeof f.pixelRatio !== "number" || !(f.pixelRatio > 0)) {
-    fail(fn, `figure.pixelRatio must be a positive number, got ${describe(f.pixelRatio)}`);
-  }
+  checkPositive(fn, "figure.pixelRatio", f.pixelRatio);
   return f;
 }
 

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { describe, fail } from "../errors";
 import { renderSvg, svgToPng } from "./render";
 import type { RenderableFigure } from "./types";
+import { checkOptions } from "../validate";
 
 /**
  * One rich output: MIME type → content (base64 for binary types, a string for text, a JSON
@@ -71,7 +72,7 @@ const FIGURE_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
  */
 export async function show(figure: RenderableFigure, options: ShowOptions = {}): Promise<void> {
   const fn = "show";
-  if (typeof options !== "object" || options === null) fail(fn, `options must be an object, got ${describe(options)}`);
+  checkOptions(fn, options);
   if (options.display !== undefined && typeof options.display?.png !== "function") {
     fail(fn, `options.display must have a png(bytes) method, got ${describe(options.display)}`);
   }
