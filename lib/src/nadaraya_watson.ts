@@ -14,10 +14,10 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 import { scaledSquaredDistances } from "./distance";
+import { checkOnEmpty, findEmpty, nearestIndex, softmaxWithEmpty, type OnEmpty } from "./empty";
 import { fail } from "./errors";
 import { KERNELS, resolveKernel, type Kernel, type KernelName } from "./kernels";
 import {
-  checkChoice,
   checkInteger,
   checkOptions,
   checkSigma,
@@ -26,22 +26,6 @@ import {
   toPoints,
   toValues,
 } from "./validate";
-
-/**
- * What to do with a query that has no key inside a compact kernel's support, where the estimate
- * is 0/0 and undefined:
- * - `"throw"` (default): throw an error naming how many queries and the first one;
- * - `"nan"`: predict NaN for that query (and give it a NaN row of weights);
- * - `"nearest"`: give all its weight to the nearest key (in scaled distance; the first on ties).
- *
- * Kernels with unbounded support never have empty queries: if every kernel value of a query
- * underflows (σ so small that (distance/σ)² overflows float32), the limit of the estimate as σ → 0,
- * the nearest key, is used.
- */
-export type OnEmpty = "throw" | "nan" | "nearest";
-
-/** The valid {@link OnEmpty} policies. */
-export const ON_EMPTY: readonly OnEmpty[] = ["throw", "nan", "nearest"];
 
 /** Options for {@link nadarayaWatson}. */
 export interface NadarayaWatsonOptions {
@@ -230,7 +214,7 @@ function prepare(
 ): Prepared {
   checkOptions(fn, options);
   const kernel = resolveKernel(fn, kernelIn);
-  const onEmpty = checkChoice(fn, "options.onEmpty", options.onEmpty ?? "throw", ON_EMPTY);
+  const onEmpty = checkOnEmpty(fn, options.onEmpty);
   const keys = toPoints(fn, "keys", keysIn);
   const owned: tf.Tensor[] = [keys];
   try {
@@ -283,51 +267,20 @@ function poolChunk(
   const n = p.keys.shape[0];
   const logits = kernelLogits(queries, p.keys, p.sigma, p.kernel, p.centre);
   try {
-    const empty = p.neverEmpty ? [] : emptyRows(logits);
-    if (empty.length > 0 && Number.isFinite(p.kernel.support) && p.onEmpty === "throw") {
-      const first = empty[0] as number;
-      const row = tf.slice(queries, [first, 0], [1, -1]);
-      const q = Array.from(row.dataSync(), (v) => +v.toPrecision(6));
-      row.dispose();
-      fail(
-        fn,
-        `${empty.length} of ${queries.shape[0]} queries have no key inside the ${p.kernel.name} kernel's support ` +
-          `(first: query ${offset + first} at ${q.length === 1 ? q[0] : `[${q.join(", ")}]`}); ` +
-          `widen sigma, or pass onEmpty: 'nan' or 'nearest'`,
-      );
-    }
+    const empty = p.neverEmpty ? [] : findEmpty(fn, logits, queries, offset, p.kernel, p.onEmpty, "key");
     return tf.tidy(() => {
-      if (empty.length === 0) {
-        const weights = tf.softmax(logits) as tf.Tensor2D;
-        return { predictions: tf.matMul(weights, p.values), weights: wantWeights ? weights : undefined };
-      }
-      const m = queries.shape[0];
-      const mask = new Float32Array(m);
-      for (const i of empty) mask[i] = 1;
-      const isEmpty = tf.reshape(tf.cast(tf.tensor1d(mask), "bool"), [m, 1]);
-      const safe = tf.where(isEmpty, tf.zerosLike(logits), logits);
-      let weights = tf.softmax(safe) as tf.Tensor2D;
-      if (p.onEmpty === "nan" && Number.isFinite(p.kernel.support)) {
-        weights = tf.where(isEmpty, tf.fill([m, n], Number.NaN), weights) as tf.Tensor2D;
-      } else {
-        // Rank keys by distance with σ rescaled to max 1: same order, no overflow when σ is tiny.
-        const d2 = scaledSquaredDistances(queries, p.keys, tf.div(p.sigma, tf.max(p.sigma)), p.centre);
-        const nearest = tf.cast(tf.oneHot(tf.argMin(d2, 1), n), "float32");
-        weights = tf.where(isEmpty, nearest, weights) as tf.Tensor2D;
-      }
+      const nearest = () =>
+        tf.cast(tf.oneHot(nearestIndex(queries, p.keys, p.sigma, p.centre), n), "float32") as tf.Tensor2D;
+      const { weights } = softmaxWithEmpty(
+        logits,
+        empty,
+        p.onEmpty,
+        Number.isFinite(p.kernel.support),
+        nearest,
+      );
       return { predictions: tf.matMul(weights, p.values), weights: wantWeights ? weights : undefined };
     });
   } finally {
     logits.dispose();
   }
-}
-
-/** Indices of rows whose every logit is −∞ (no key with positive kernel weight). */
-function emptyRows(logits: tf.Tensor2D): number[] {
-  const max = tf.max(logits, 1);
-  const rowMax = max.dataSync();
-  max.dispose();
-  const empty: number[] = [];
-  for (let i = 0; i < rowMax.length; i++) if (rowMax[i] === Number.NEGATIVE_INFINITY) empty.push(i);
-  return empty;
 }

@@ -16,12 +16,11 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
-import { scaledSquaredDistances } from "./distance";
 import { AttentionPoolingError, describe, fail } from "./errors";
 import { logNormalizer, resolveKernel, type Kernel, type KernelName } from "./kernels";
-import { DEFAULT_CHUNK_PAIRS, ON_EMPTY, kernelLogits, type OnEmpty } from "./nadaraya_watson";
+import { checkOnEmpty, findEmpty, nearestIndex, softmaxWithEmpty, type OnEmpty } from "./empty";
+import { DEFAULT_CHUNK_PAIRS, kernelLogits } from "./nadaraya_watson";
 import {
-  checkChoice,
   checkInteger,
   checkOptions,
   checkSigma,
@@ -452,7 +451,7 @@ function classify(
   options: ParzenClassifierOptions,
 ): ParzenClassifierResult {
   checkOptions(fn, options);
-  const onEmpty = checkChoice(fn, "options.onEmpty", options.onEmpty ?? "throw", ON_EMPTY);
+  const onEmpty = checkOnEmpty(fn, options.onEmpty);
   const p = prepare(fn, pointsIn, queriesIn, kernelIn, options);
   const owned: tf.Tensor[] = [];
   try {
@@ -497,41 +496,20 @@ function classify(
         return tf.stack(cols, 1) as tf.Tensor2D;
       });
       try {
-        const empty = emptyRows(joint);
-        if (empty.length > 0 && Number.isFinite(p.kernel.support) && onEmpty === "throw") {
-          const first = empty[0] as number;
-          const row = tf.slice(q, [first, 0], [1, -1]);
-          const at = Array.from(row.dataSync(), (v) => +v.toPrecision(6));
-          row.dispose();
-          fail(
-            fn,
-            `${empty.length} of ${q.shape[0]} queries have no point inside the ${p.kernel.name} kernel's support ` +
-              `(first: query ${offset + first} at ${at.length === 1 ? at[0] : `[${at.join(", ")}]`}); ` +
-              `widen sigma, or pass onEmpty: 'nan' or 'nearest'`,
-          );
-        }
+        const compact = Number.isFinite(p.kernel.support);
+        const empty = findEmpty(fn, joint, q, offset, p.kernel, onEmpty, "point");
         const [post, lab] = tf.tidy(() => {
-          if (empty.length === 0) {
-            const post = tf.softmax(joint) as tf.Tensor2D;
-            return [post, tf.argMax(post, 1)];
+          const nearest = () => {
+            const nearestClass = tf.gather(classOf, nearestIndex(q, p.points, p.sigma, p.centre, allowed));
+            return tf.cast(tf.oneHot(nearestClass, C), "float32") as tf.Tensor2D;
+          };
+          const { weights: post, isEmpty } = softmaxWithEmpty(joint, empty, onEmpty, compact, nearest);
+          if (isEmpty && onEmpty === "nan" && compact) {
+            return [
+              post,
+              tf.where(tf.reshape(isEmpty, [-1]), tf.fill([q.shape[0]], -1, "int32"), tf.argMax(post, 1)),
+            ];
           }
-          const m = q.shape[0];
-          const flag = new Uint8Array(m);
-          for (const i of empty) flag[i] = 1;
-          const isEmpty = tf.tensor2d(flag, [m, 1], "bool");
-          const safe = tf.where(isEmpty, tf.zerosLike(joint), joint);
-          let post = tf.softmax(safe) as tf.Tensor2D;
-          if (onEmpty === "nan" && Number.isFinite(p.kernel.support)) {
-            post = tf.where(isEmpty, tf.fill([m, C], Number.NaN), post) as tf.Tensor2D;
-            const lab = tf.where(tf.reshape(isEmpty, [-1]), tf.fill([m], -1, "int32"), tf.argMax(post, 1));
-            return [post, lab];
-          }
-          // Rank points with σ rescaled to max 1: the same order, without overflow when σ is tiny.
-          const d2 = scaledSquaredDistances(q, p.points, tf.div(p.sigma, tf.max(p.sigma)), p.centre);
-          const masked = tf.where(allowed, d2, tf.fill(d2.shape, Infinity));
-          const nearestClass = tf.gather(classOf, tf.argMin(masked, 1));
-          const nearest = tf.cast(tf.oneHot(nearestClass, C), "float32");
-          post = tf.where(isEmpty, nearest, post) as tf.Tensor2D;
           return [post, tf.argMax(post, 1)];
         });
         return [joint, post, lab];
@@ -549,14 +527,4 @@ function classify(
     tf.dispose(owned);
     tf.dispose([p.points, p.queries, p.sigma, p.centre]);
   }
-}
-
-/** Indices of rows whose every entry is −∞. */
-function emptyRows(x: tf.Tensor2D): number[] {
-  const max = tf.max(x, 1);
-  const rowMax = max.dataSync();
-  max.dispose();
-  const out: number[] = [];
-  for (let i = 0; i < rowMax.length; i++) if (rowMax[i] === NEG_INF) out.push(i);
-  return out;
 }

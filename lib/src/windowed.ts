@@ -19,8 +19,8 @@ import * as tf from "@tensorflow/tfjs-core";
 
 import { describe, fail } from "./errors";
 import { KERNELS, resolveKernel, type Kernel, type KernelName } from "./kernels";
-import { ON_EMPTY, type OnEmpty } from "./nadaraya_watson";
-import { checkChoice, checkOptions, checkSigma, type TensorInput, toPoints, toValues } from "./validate";
+import { checkOnEmpty, failEmpty, type OnEmpty } from "./empty";
+import { checkOptions, checkSigma, type TensorInput, toPoints, toValues } from "./validate";
 
 /** Default truncation tolerance of the Gaussian window (relative to the range of the values). */
 export const DEFAULT_WINDOW_TOLERANCE = 1e-6;
@@ -132,7 +132,7 @@ export function windowedNadarayaWatson(
       `kernel ${k.name} has unbounded support and no truncation rule; use a compact kernel, "gaussian", or nadarayaWatson`,
     );
   }
-  const onEmpty = checkChoice(fn, "options.onEmpty", options.onEmpty ?? "throw", ON_EMPTY);
+  const onEmpty = checkOnEmpty(fn, options.onEmpty);
   const tolerance = options.tolerance ?? DEFAULT_WINDOW_TOLERANCE;
   if (typeof tolerance !== "number" || !(tolerance > 0 && tolerance < 1)) {
     fail(fn, `options.tolerance must be a number in (0, 1), got ${describe(tolerance)}`);
@@ -237,12 +237,14 @@ export function windowedNadarayaWatson(
   }
   if (empty.length > 0 && onEmpty === "throw") {
     const first = empty[0] as number;
-    fail(
-      fn,
-      `${empty.length} of ${m} queries have no key inside the ${k.name} kernel's support ` +
-        `(first: query ${first} at ${+(q[first] as number).toPrecision(6)}); ` +
-        `widen sigma, or pass onEmpty: 'nan' or 'nearest'`,
-    );
+    failEmpty(fn, {
+      count: empty.length,
+      total: m,
+      first,
+      at: [q[first] as number],
+      kernel: k.name,
+      noun: "key",
+    });
   }
   const predictions = vector ? tf.tensor1d(out) : tf.tensor2d(out, [m, cols]);
   return { predictions, directPairs, treeNodes };

@@ -603,7 +603,7 @@ describe("input errors name the function, the argument and the value", () => {
     [
       "bad grid",
       () => fitBandwidth(xTrain, yTrain, { grid: [0.1, -2] }),
-      "fitBandwidth: options.grid must hold finite numbers > 0, got -2 at index 1.",
+      "fitBandwidth: options.grid[1] must be finite and > 0, got -2.",
     ],
     [
       "bad init",
@@ -633,7 +633,7 @@ describe("input errors name the function, the argument and the value", () => {
     [
       "negative noise variance",
       () => nadarayaWatsonRisk(xTrain, yTrain, [1], [1], "gaussian", { noiseVariance: -1 }),
-      "nadarayaWatsonRisk: options.noiseVariance must be finite and ≥ 0, got -1.",
+      "nadarayaWatsonRisk: options.noiseVariance must be finite and >= 0, got -1.",
     ],
     [
       "means/keys mismatch",
