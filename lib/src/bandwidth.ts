@@ -27,7 +27,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 import { describe, fail } from "./errors";
-import { KERNELS, resolveKernel, type Kernel, type KernelName } from "./kernels";
+import { resolveKernel, type Kernel, type KernelName } from "./kernels";
 import {
   checkChoice,
   checkInteger,
@@ -965,7 +965,9 @@ interface ProblemData {
 
 function makeProblem(fn: string, data: ProblemData, owned: tf.Tensor[]): Problem {
   const { keys, values, blocks, kernel, period, dims, n, m } = data;
-  const gaussian = kernel === KERNELS.gaussian;
+  // log k = c·r² (the Gaussian): logits straight from the squared distances, and the own key
+  // pushed out by a huge distance instead of a mask.
+  const quadratic = kernel.logQuadratic;
   /** Coordinates reduced to [0, period) on a torus, so any difference lies in (−period, period). */
   const reduce = (x: tf.Tensor): tf.Tensor =>
     period === undefined ? x : tf.sub(x, tf.mul(tf.floor(tf.div(x, period)), period));
@@ -994,7 +996,7 @@ function makeProblem(fn: string, data: ProblemData, owned: tf.Tensor[]): Problem
         return tf.squaredDifference(tf.abs(tf.sub(delta, half)), half);
       }) as tf.Tensor2D[];
       if (!perDim && dims > 1) parts = [tf.addN(parts) as tf.Tensor2D];
-      if (gaussian && block.index !== undefined) {
+      if (quadratic !== undefined && block.index !== undefined) {
         const size = block.size;
         const at = new Int32Array(2 * size);
         block.index.forEach((k, r) => {
@@ -1034,7 +1036,7 @@ function makeProblem(fn: string, data: ProblemData, owned: tf.Tensor[]): Problem
     }
     if (block.parts !== undefined) return { parts: block.parts, mask: block.mask, cached: true };
     const parts = squaredDifferences(block, perDim);
-    const mask = block.index !== undefined && !gaussian ? looMask(block) : undefined;
+    const mask = block.index !== undefined && quadratic === undefined ? looMask(block) : undefined;
     const floats = block.size * n * (parts.length + (mask ? 1 : 0));
     if (floats <= cacheLeft) {
       cacheLeft -= floats;
@@ -1052,7 +1054,7 @@ function makeProblem(fn: string, data: ProblemData, owned: tf.Tensor[]): Problem
       parts.length === 1
         ? tf.mul(parts[0] as tf.Tensor2D, tf.reshape(coef, []))
         : tf.addN(parts.map((d, j) => tf.mul(d, tf.reshape(tf.slice(coef, [j], [1]), []))));
-    let logits = gaussian ? scaled(tf.mul(inv, -0.5)) : kernel.logValue(scaled(inv));
+    let logits = quadratic !== undefined ? scaled(tf.mul(inv, quadratic)) : kernel.logValue(scaled(inv));
     if (mask !== undefined) logits = tf.add(logits, mask);
     return logits;
   };

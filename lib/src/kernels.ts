@@ -36,6 +36,24 @@ export interface Kernel {
    * have one; a kernel from {@link defineKernel} has none.
    */
   readonly vegaLog?: string;
+  /**
+   * Whether log k is finite for every finite r² (the Gaussian, the constant kernel): then only an
+   * overflow of r² can leave a query with no weight, which Nadaraya-Watson checks for cheaply.
+   */
+  readonly finiteLog?: boolean;
+  /**
+   * When log k(r) = c·r² exactly, the coefficient c < 0 (the Gaussian's −½). The paths that use
+   * the closed form read it here: the leave-one-out loss (logits straight from the squared
+   * distances), the windowed path's truncation bound, and the density's normalising constant.
+   */
+  readonly logQuadratic?: number;
+  /**
+   * Compact polynomial kernels: the profile as polynomials in u = (x − q)/σ on each side of the
+   * query, for |u| < 1. `right[p]` multiplies u^p for keys at or right of the query (u ≥ 0),
+   * `left[p]` for u < 0; normalising constants are left out, as they cancel in the weights. The
+   * windowed path sums a window through a tree of moments with it.
+   */
+  readonly polynomial?: { readonly left: readonly number[]; readonly right: readonly number[] };
 }
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
@@ -69,6 +87,8 @@ const gaussian: Kernel = {
   value: (r2) => tf.tidy(() => tf.exp(tf.mul(r2, -0.5))),
   logValue: (r2) => tf.mul(r2, -0.5),
   vegaLog: "-r * r / 2",
+  finiteLog: true,
+  logQuadratic: -0.5,
 };
 
 const boxcar: Kernel = {
@@ -79,6 +99,7 @@ const boxcar: Kernel = {
   value: (r2) => tf.tidy(() => tf.cast(inside(r2), "float32")),
   logValue: (r2) => tf.tidy(() => tf.where(inside(r2), tf.zerosLike(r2), tf.fill(r2.shape, NEG_INF))),
   vegaLog: "r < 1 ? 0 : log(0)",
+  polynomial: { left: [1], right: [1] },
 };
 
 const constant: Kernel = {
@@ -89,6 +110,7 @@ const constant: Kernel = {
   value: (r2) => tf.onesLike(r2),
   logValue: (r2) => tf.zerosLike(r2),
   vegaLog: "0",
+  finiteLog: true,
 };
 
 const triangularValue = (r2: tf.Tensor): tf.Tensor => tf.tidy(() => tf.relu(tf.sub(1, radius(r2))));
@@ -101,6 +123,7 @@ const triangular: Kernel = {
   value: triangularValue,
   logValue: (r2) => tf.tidy(() => maskedLog(tf.sub(1, radius(r2)))),
   vegaLog: "r < 1 ? log(1 - r) : log(0)",
+  polynomial: { left: [1, 1], right: [1, -1] },
 };
 
 /** The tutorial's "Epanechikov" (sic): the triangular kernel under the tutorial's name. */
@@ -114,6 +137,7 @@ const epanechnikov: Kernel = {
   value: (r2) => tf.tidy(() => tf.mul(0.75, tf.relu(tf.sub(1, r2)))),
   logValue: (r2) => tf.tidy(() => tf.add(Math.log(0.75), maskedLog(tf.sub(1, r2)))),
   vegaLog: "r < 1 ? log(0.75 * (1 - r * r)) : log(0)",
+  polynomial: { left: [1, 0, -1], right: [1, 0, -1] },
 };
 
 const biweight: Kernel = {
@@ -124,6 +148,7 @@ const biweight: Kernel = {
   value: (r2) => tf.tidy(() => tf.mul(15 / 16, tf.square(tf.relu(tf.sub(1, r2))))),
   logValue: (r2) => tf.tidy(() => tf.add(Math.log(15 / 16), tf.mul(2, maskedLog(tf.sub(1, r2))))),
   vegaLog: "r < 1 ? log(15 / 16) + 2 * log(1 - r * r) : log(0)",
+  polynomial: { left: [1, 0, -2, 0, 1], right: [1, 0, -2, 0, 1] },
 };
 
 const tricube: Kernel = {
@@ -135,6 +160,8 @@ const tricube: Kernel = {
   logValue: (r2) =>
     tf.tidy(() => tf.add(Math.log(70 / 81), tf.mul(3, maskedLog(tf.sub(1, tf.pow(radius(r2), 3)))))),
   vegaLog: "r < 1 ? log(70 / 81) + 3 * log(1 - r * r * r) : log(0)",
+  // (1 − |u|³)³: (1 + u³)³ on the left, (1 − u³)³ on the right.
+  polynomial: { left: [1, 0, 0, 3, 0, 0, 3, 0, 0, 1], right: [1, 0, 0, -3, 0, 0, 3, 0, 0, -1] },
 };
 
 const cosine: Kernel = {
@@ -320,14 +347,15 @@ function gammaHalf(d: number): number {
 
 /**
  * log of the constant c that makes c·k(‖u‖) integrate to 1 over ℝ^d (unit width).
- * Gaussian: c = (2π)^(−d/2). Compact kernels: 1 / (|S^(d−1)| ∫₀¹ k(r) r^(d−1) dr), by Simpson's rule
+ * Gaussian (any log k = c·r²): c = (2π)^(−d/2). Compact kernels: 1 / (|S^(d−1)| ∫₀¹ k(r) r^(d−1) dr), by Simpson's rule
  * in float64. The constant kernel has no such constant.
  */
 export function logNormalizer(kernel: KernelName | Kernel, dims: number): number {
   const fn = "logNormalizer";
   const k = resolveKernel(fn, kernel);
   checkInteger(fn, "dims", dims);
-  if (k.name === "gaussian") return (-dims / 2) * Math.log(2 * Math.PI);
+  // ∫ exp(c‖u‖²) du over ℝ^d = (π / −c)^(d/2): (2π)^(d/2) for the Gaussian.
+  if (k.logQuadratic !== undefined) return (-dims / 2) * Math.log(Math.PI / -k.logQuadratic);
   if (!Number.isFinite(k.support)) {
     return fail(
       fn,

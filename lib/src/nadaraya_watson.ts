@@ -16,7 +16,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { scaledSquaredDistances } from "./distance";
 import { checkOnEmpty, findEmpty, nearestIndex, softmaxWithEmpty, type OnEmpty } from "./empty";
 import { fail } from "./errors";
-import { KERNELS, resolveKernel, type Kernel, type KernelName } from "./kernels";
+import { resolveKernel, type Kernel, type KernelName } from "./kernels";
 import {
   checkInteger,
   checkOptions,
@@ -84,9 +84,6 @@ interface Prepared {
   readonly neverEmpty: boolean;
 }
 
-/** Kernels whose log-value is finite for every finite r² (so only an overflow of r² can empty a row). */
-const FINITE_LOG_KERNELS: ReadonlySet<Kernel> = new Set([KERNELS.gaussian, KERNELS.constant]);
-
 /** Scaled coordinates below this size square and sum far inside float32 (max ≈ 3.4e38). */
 const SAFE_SCALED = 1e15;
 
@@ -97,7 +94,7 @@ const SAFE_SCALED = 1e15;
  * in float32. Checked in float64 in O((n + m) d); it saves a row-maximum pass over every chunk.
  */
 function cannotBeEmpty(kernel: Kernel, keys: tf.Tensor2D, queries: tf.Tensor2D, widths: number[]): boolean {
-  if (!FINITE_LOG_KERNELS.has(kernel)) return false;
+  if (!kernel.finiteLog) return false;
   const d = keys.shape[1];
   for (const points of [keys, queries]) {
     const data = points.dataSync();

@@ -18,7 +18,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 import { describe, fail } from "./errors";
-import { KERNELS, resolveKernel, type Kernel, type KernelName } from "./kernels";
+import { resolveKernel, type Kernel, type KernelName } from "./kernels";
 import { checkOnEmpty, failEmpty, type OnEmpty } from "./empty";
 import { checkOptions, checkSigma, type TensorInput, toPoints, toValues } from "./validate";
 
@@ -56,26 +56,6 @@ export interface WindowedResult {
   /** Moment-tree nodes combined, over all queries. */
   readonly treeNodes: number;
 }
-
-/**
- * A kernel's profile as polynomials in u = (x − q)/σ on each side of the query, for |u| < 1:
- * `right[p]` multiplies u^p for keys at or right of the query (u ≥ 0), `left[p]` for u < 0.
- * Normalising constants are left out: they cancel in the weights.
- */
-interface Polynomial {
-  readonly left: readonly number[];
-  readonly right: readonly number[];
-}
-
-const POLYNOMIALS: ReadonlyMap<Kernel, Polynomial> = new Map<Kernel, Polynomial>([
-  [KERNELS.boxcar, { left: [1], right: [1] }],
-  [KERNELS.triangular, { left: [1, 1], right: [1, -1] }],
-  [KERNELS.epanechikov, { left: [1, 1], right: [1, -1] }],
-  [KERNELS.epanechnikov, { left: [1, 0, -1], right: [1, 0, -1] }],
-  [KERNELS.biweight, { left: [1, 0, -2, 0, 1], right: [1, 0, -2, 0, 1] }],
-  // (1 − |u|³)³: (1 + u³)³ on the left, (1 − u³)³ on the right.
-  [KERNELS.tricube, { left: [1, 0, 0, 3, 0, 0, 3, 0, 0, 1], right: [1, 0, 0, -3, 0, 0, 3, 0, 0, -1] }],
-]);
 
 /** Binomial coefficients C(p, i) for p ≤ 9. */
 const BINOMIAL: number[][] = Array.from({ length: 10 }, (_, p) => {
@@ -125,8 +105,8 @@ export function windowedNadarayaWatson(
   const fn = "windowedNadarayaWatson";
   checkOptions(fn, options);
   const k = resolveKernel(fn, kernel);
-  const gaussian = k === KERNELS.gaussian;
-  if (!gaussian && !Number.isFinite(k.support)) {
+  const quadratic = k.logQuadratic;
+  if (quadratic === undefined && !Number.isFinite(k.support)) {
     fail(
       fn,
       `kernel ${k.name} has unbounded support and no truncation rule; use a compact kernel, "gaussian", or nadarayaWatson`,
@@ -160,23 +140,24 @@ export function windowedNadarayaWatson(
   let directPairs = 0;
   let treeNodes = 0;
   const empty: number[] = [];
-  const poly = POLYNOMIALS.get(k);
+  const poly = k.polynomial;
   const tree = poly ? new MomentTree(xs, vs, cols, sigma, poly.right.length - 1) : undefined;
-  const lnRatio = 2 * Math.log(n / tolerance);
+  // Keys with c(u² − u_min²) < ln(ε/n) are dropped: u² > u_min² + ln(n/ε)/(−c), 2 ln(n/ε) for the Gaussian.
+  const lnRatio = quadratic === undefined ? 0 : Math.log(n / tolerance) / -quadratic;
 
   for (let i = 0; i < m; i++) {
     const qi = q[i] as number;
     num.fill(0);
     let lo: number;
     let hi: number;
-    if (gaussian) {
+    if (quadratic !== undefined) {
       const near = nearestIndex(xs, order, qi);
       const uMin = (xs[near] as number) - qi;
       const half = Math.sqrt(uMin * uMin + lnRatio * sigma * sigma);
       lo = lowerBound(xs, qi - half);
       hi = upperBound(xs, qi + half);
-      // w = exp(−(u² − u_min²)/2) with u = (x − q)/σ: 1 at the nearest key, never underflowing there.
-      const half2 = -0.5 / (sigma * sigma);
+      // w = exp(c(u² − u_min²)) with u = (x − q)/σ: 1 at the nearest key, never underflowing there.
+      const half2 = quadratic / (sigma * sigma);
       const shift = -half2 * uMin * uMin;
       if (cols === 1) {
         let s = 0;
