@@ -57,34 +57,41 @@ export interface ScaledDotProductOptions {
 
 /** The result of {@link scaledDotProductAttention}. The caller disposes of its tensors. */
 export interface ScaledDotProductResult {
-  /** Pooled values: `[nQueries]` for values `[nKeys]`, `[nQueries, k]` for values `[nKeys, k]`. */
-  readonly outputs: tf.Tensor;
+  /**
+   * The pooled values α V, as `nadarayaWatson` names them: `[nQueries]` for values `[nKeys]`,
+   * `[nQueries, k]` for values `[nKeys, k]`.
+   */
+  readonly predictions: tf.Tensor;
   /** Attention weights `[nQueries, nKeys]`, rows summing to 1. */
   readonly weights: tf.Tensor2D;
 }
 
 /**
- * Scaled dot-product attention: α = softmax(s · Q Kᵀ) row by row, outputs α V.
+ * Scaled dot-product attention: α = softmax(s · Q Kᵀ) row by row, predictions α V.
  *
- * @param queries `[m, d]` query vectors.
+ * The arguments come in this library's one order, the data then the queries, as in
+ * `nadarayaWatson(keys, values, queries)` (PyTorch's `scaled_dot_product_attention` takes the
+ * queries first).
+ *
  * @param keys `[n, d]` key vectors.
  * @param values `[n]` or `[n, k]` values, one per key.
+ * @param queries `[m, d]` query vectors.
  * @param options `scale` s (default 1/√d) or `temperature` T = 1/s.
- * @returns outputs `[m]` or `[m, k]` and weights `[m, n]`.
+ * @returns predictions `[m]` or `[m, k]` and weights `[m, n]`.
  *
  * @example
  * ```ts
  * await initBackend();
- * const { outputs, weights } = scaledDotProductAttention([[1, 0]], [[1, 0], [0, 1]], [10, 20], { temperature: 0.5 });
+ * const { predictions, weights } = scaledDotProductAttention([[1, 0], [0, 1]], [10, 20], [[1, 0]], { temperature: 0.5 });
  * weights.print(); // [[0.8808, 0.1192]] = softmax([2, 0])
- * outputs.print(); // [11.19]
- * tf.dispose([outputs, weights]);
+ * predictions.print(); // [11.19]
+ * tf.dispose([predictions, weights]);
  * ```
  */
 export function scaledDotProductAttention(
-  queries: TensorInput,
   keys: TensorInput,
   values: TensorInput,
+  queries: TensorInput,
   options: ScaledDotProductOptions = {},
 ): ScaledDotProductResult {
   const fn = "scaledDotProductAttention";
@@ -97,12 +104,12 @@ export function scaledDotProductAttention(
   }
   const owned: tf.Tensor[] = [];
   try {
-    const q = toPoints(fn, "queries", queries);
-    owned.push(q);
     const k = toPoints(fn, "keys", keys);
     owned.push(k);
     const { values: v, vector } = toValues(fn, "values", values);
     owned.push(v);
+    const q = toPoints(fn, "queries", queries);
+    owned.push(q);
     const d = k.shape[1];
     if (q.shape[1] !== d)
       fail(fn, `queries and keys must have the same dimension, got ${q.shape[1]} and ${d}`);
@@ -116,7 +123,7 @@ export function scaledDotProductAttention(
     return tf.tidy(() => {
       const weights = tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale)) as tf.Tensor2D;
       const pooled = tf.matMul(weights, v);
-      return { outputs: vector ? tf.reshape(pooled, [-1]) : pooled, weights };
+      return { predictions: vector ? tf.reshape(pooled, [-1]) : pooled, weights };
     });
   } finally {
     tf.dispose(owned);

@@ -154,8 +154,13 @@ export function writeCsv(file: string, table: Record<string, readonly number[]>,
   fs.writeFileSync(file, lines.join("\n") + "\n");
 }
 
-/** The project's `data/` folder, found from this module inside a checkout. */
+/**
+ * The `data/` folder: inside the installed package (`npm pack` copies the project's `data/` into
+ * it), or the project's own in a checkout.
+ */
 export function dataDir(): string {
+  const packaged = path.resolve(__dirname, "..", "data");
+  if (fs.existsSync(path.join(packaged, "tutorial"))) return packaged;
   return path.resolve(__dirname, "..", "..", "data");
 }
 

@@ -6,7 +6,7 @@
 import { describe, fail } from "../errors";
 import { checkRange, optionalString, resolveSeries, resolveSize, seriesLegend, toNumbers } from "./convert";
 import { FIGURE_PADDING, vegaLiteConfig } from "./style";
-import type { FigureSeries, FigureSizeOptions, RenderableFigure, SeriesInput, SeriesStyle } from "./types";
+import type { FigureSeries, FigureSizeOptions, Figure, SeriesInput, SeriesStyle } from "./types";
 import { checkOptions } from "../validate";
 
 /** How an axis maps numbers to positions. */
@@ -70,7 +70,7 @@ export interface ChartPanel {
 }
 
 /** A row of panels with independent (linear or log) axes, from {@link chartsFigure}. */
-export interface ChartsFigure extends RenderableFigure {
+export interface ChartsFigure extends Figure {
   readonly kind: "charts";
   readonly title?: string;
   readonly panels: readonly ChartPanel[];

@@ -7,7 +7,7 @@ import { describe, fail } from "../errors";
 import { KERNELS, type Kernel, type KernelName } from "../kernels";
 import { checkRange, optionalString, paddedRange, resolveSize, toNumbers } from "./convert";
 import { MAGENTA, REDS, SERIES_COLORS, vegaLiteConfig } from "./style";
-import type { FigureSizeOptions, NumericArray, RenderableFigure } from "./types";
+import type { FigureSizeOptions, NumericArray, Figure } from "./types";
 import { checkOptions, checkPositive } from "../validate";
 
 /** The Vega-Lite version JupyterLab 4 renders live; the spec is written to its schema. */
@@ -55,7 +55,7 @@ export interface ExplorerCurves {
 }
 
 /** What {@link nadarayaWatsonExplorer} returns: a figure with a live spec. */
-export interface ExplorerFigure extends RenderableFigure {
+export interface ExplorerFigure extends Figure {
   readonly kind: "explorer";
   /**
    * The Vega-Lite v5 spec that front ends able to render it (JupyterLab) draw live, with its

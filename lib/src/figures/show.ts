@@ -7,7 +7,7 @@ import * as path from "node:path";
 
 import { describe, fail } from "../errors";
 import { renderSvg, svgToPng } from "./render";
-import type { RenderableFigure } from "./types";
+import type { Figure } from "./types";
 import { checkOptions } from "../validate";
 
 /**
@@ -70,7 +70,7 @@ const FIGURE_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
  * await show(linesFigure([{ series: [{ name: "x²", x, y: x.map((v) => v * v) }] }]), { name: "squares" });
  * ```
  */
-export async function show(figure: RenderableFigure, options: ShowOptions = {}): Promise<void> {
+export async function show(figure: Figure, options: ShowOptions = {}): Promise<void> {
   const fn = "show";
   checkOptions(fn, options);
   if (options.display !== undefined && typeof options.display?.png !== "function") {
