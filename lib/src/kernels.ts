@@ -201,10 +201,14 @@ export type KernelName = keyof typeof KERNELS;
 export const KERNEL_NAMES = Object.keys(KERNELS) as KernelName[];
 
 /** Looks a kernel up by name (or passes a {@link Kernel} through), with a clear error for unknown names. */
-export function resolveKernel(fn: string, kernel: unknown): Kernel {
+export function resolveKernel(fn: string, kernel: unknown, arg = "kernel"): Kernel {
   if (typeof kernel === "string") {
     if (Object.prototype.hasOwnProperty.call(KERNELS, kernel)) return KERNELS[kernel as KernelName];
-    return fail(fn, `unknown kernel ${JSON.stringify(kernel)}; expected one of ${KERNEL_NAMES.join(", ")}`);
+    const where = arg === "kernel" ? "" : `${arg}: `;
+    return fail(
+      fn,
+      `${where}unknown kernel ${JSON.stringify(kernel)}; expected one of ${KERNEL_NAMES.join(", ")}`,
+    );
   }
   if (
     typeof kernel === "object" &&
@@ -216,7 +220,7 @@ export function resolveKernel(fn: string, kernel: unknown): Kernel {
   }
   return fail(
     fn,
-    `kernel must be a kernel name (${KERNEL_NAMES.join(", ")}) or a Kernel, got ${describe(kernel)}`,
+    `${arg} must be a kernel name (${KERNEL_NAMES.join(", ")}) or a Kernel, got ${describe(kernel)}`,
   );
 }
 

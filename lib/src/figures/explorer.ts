@@ -4,7 +4,7 @@
  * the slider moves, with no kernel round-trip. The same spec also renders to a static PNG.
  */
 import { describe, fail } from "../errors";
-import { KERNELS, type Kernel, type KernelName } from "../kernels";
+import { resolveKernel, type Kernel, type KernelName } from "../kernels";
 import { checkRange, optionalString, paddedRange, resolveSize, toNumbers } from "./convert";
 import { MAGENTA, REDS, SERIES_COLORS, vegaLiteConfig } from "./style";
 import type { FigureSizeOptions, NumericArray, Figure } from "./types";
@@ -112,10 +112,9 @@ export function nadarayaWatsonExplorer(keys: NumericArray, values: NumericArray,
   const names = options.kernels ?? ["gaussian"];
   if (!Array.isArray(names) || names.length === 0) fail(fn, `options.kernels must be a non-empty array of kernel names, got ${describe(names)}`);
   const kernels = names.map((name, i) => {
-    if (typeof name !== "string" || !Object.prototype.hasOwnProperty.call(KERNELS, name)) {
-      return fail(fn, `options.kernels[${i}]: unknown kernel ${describe(name)}; expected one of ${Object.keys(KERNELS).join(", ")}`);
-    }
-    return KERNELS[name as KernelName] as Kernel;
+    // Names only: the menu draws each kernel from its Vega expression in the kernel table.
+    if (typeof name !== "string") fail(fn, `options.kernels[${i}] must be a kernel name, got ${describe(name)}`);
+    return resolveKernel(fn, name, `options.kernels[${i}]`);
   });
   const kernel = options.kernel ?? (names[0] as KernelName);
   if (!names.includes(kernel)) fail(fn, `options.kernel must be one of the menu's kernels (${names.join(", ")}), got ${describe(kernel)}`);
