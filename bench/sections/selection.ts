@@ -1,5 +1,6 @@
 /**
- * Benchmark section "selection": leave-one-out bandwidth selection (`fitBandwidth`) against statsmodels' `KernelReg(bw='cv_ls')`.
+ * Benchmark section "selection": leave-one-out bandwidth selection (`fitBandwidth`) against
+ * statsmodels' `KernelReg(bw='cv_ls')`.
  */
 import * as path from "node:path";
 
