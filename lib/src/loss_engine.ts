@@ -19,7 +19,14 @@ import * as tf from "@tensorflow/tfjs-core";
 
 import { describe, fail } from "./errors";
 import { resolveKernel, type Kernel } from "./kernels";
-import { checkInteger, checkPositive, type Sigma, toPoints, toValues } from "./validate";
+import {
+  checkInteger,
+  checkPositive,
+  type Sigma,
+  toCentredKeys,
+  toCentredPoints,
+  toValues,
+} from "./validate";
 
 /** What {@link fitBandwidth} minimises: the leave-one-out loss or the (degenerate) training loss. */
 export type BandwidthObjective = "loo" | "train";
@@ -127,8 +134,11 @@ export function prepareProblem(
     options.period === undefined ? undefined : checkPositive(fn, "options.period", options.period);
   const owned: tf.Tensor[] = [];
   try {
-    const keys = toPoints(fn, "keys", keysIn);
+    // Keys (and held-out queries) centred together in float64: a large common offset keeps its spacing.
+    const centred = heldOut === undefined ? undefined : toCentredPoints(fn, keysIn, heldOut.queries);
+    const keys = centred?.keys ?? toCentredKeys(fn, keysIn);
     owned.push(keys);
+    if (centred) owned.push(centred.queries);
     const { values: rawValues } = toValues(fn, valuesArg, valuesIn);
     owned.push(rawValues);
     const n = keys.shape[0];
@@ -146,11 +156,7 @@ export function prepareProblem(
     let targets: tf.Tensor2D;
     let index: Int32Array | undefined;
     if (heldOut !== undefined) {
-      queries = toPoints(fn, "queries", heldOut.queries);
-      owned.push(queries);
-      if (queries.shape[1] !== dims) {
-        fail(fn, `keys and queries must have the same dimension, got ${dims} and ${queries.shape[1]}`);
-      }
+      queries = (centred as { queries: tf.Tensor2D }).queries;
       const { values: rawTargets } = toValues(fn, targetsArg, heldOut.targets);
       owned.push(rawTargets);
       if (rawTargets.shape[0] !== queries.shape[0]) {

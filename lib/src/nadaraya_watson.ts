@@ -23,7 +23,7 @@ import {
   checkSigma,
   type Sigma,
   type TensorInput,
-  toPoints,
+  toCentredPoints,
   toValues,
 } from "./validate";
 
@@ -212,8 +212,9 @@ function prepare(
   checkOptions(fn, options);
   const kernel = resolveKernel(fn, kernelIn);
   const onEmpty = checkOnEmpty(fn, options.onEmpty);
-  const keys = toPoints(fn, "keys", keysIn);
-  const owned: tf.Tensor[] = [keys];
+  // Centred together in float64, so that a large common offset does not cost the spacing.
+  const { keys, queries } = toCentredPoints(fn, keysIn, queriesIn);
+  const owned: tf.Tensor[] = [keys, queries];
   try {
     // attentionWeights has no values: pool zeros, one column.
     const { values, vector } =
@@ -223,11 +224,6 @@ function prepare(
     owned.push(values);
     if (values.shape[0] !== keys.shape[0]) {
       fail(fn, `keys and values must have the same length, got ${keys.shape[0]} and ${values.shape[0]}`);
-    }
-    const queries = toPoints(fn, "queries", queriesIn);
-    owned.push(queries);
-    if (queries.shape[1] !== keys.shape[1]) {
-      fail(fn, `keys and queries must have the same dimension, got ${keys.shape[1]} and ${queries.shape[1]}`);
     }
     const widths = checkSigma(fn, options.sigma ?? 1, keys.shape[1], "options.sigma");
     const sigma = tf.tensor1d(widths, "float32");

@@ -13,7 +13,14 @@ import * as tf from "@tensorflow/tfjs-core";
 import { AttentionPoolingError, fail } from "./errors";
 import { logNormalizer, resolveKernel, type Kernel, type KernelName } from "./kernels";
 import { DEFAULT_CHUNK_PAIRS, kernelLogits } from "./nadaraya_watson";
-import { checkInteger, checkOptions, checkSigma, type Sigma, type TensorInput, toPoints } from "./validate";
+import {
+  checkInteger,
+  checkOptions,
+  checkSigma,
+  type Sigma,
+  type TensorInput,
+  toCentredPoints,
+} from "./validate";
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
 
@@ -124,14 +131,10 @@ export function prepare(
   const kernel = resolveKernel(fn, kernelIn);
   const owned: tf.Tensor[] = [];
   try {
-    const points = toPoints(fn, "points", pointsIn);
-    owned.push(points);
-    const queries = toPoints(fn, "queries", queriesIn);
-    owned.push(queries);
+    // Centred together in float64, so that a large common offset does not cost the spacing.
+    const { keys: points, queries } = toCentredPoints(fn, pointsIn, queriesIn, ["points", "queries"]);
+    owned.push(points, queries);
     const d = points.shape[1];
-    if (queries.shape[1] !== d) {
-      fail(fn, `points and queries must have the same dimension, got ${d} and ${queries.shape[1]}`);
-    }
     const widths = checkSigma(fn, options.sigma ?? 1, d, "options.sigma");
     let logWidths = 0;
     for (let j = 0; j < d; j++)

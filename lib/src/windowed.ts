@@ -20,7 +20,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, fail } from "./errors";
 import { resolveKernel, type Kernel, type KernelName } from "./kernels";
 import { checkOnEmpty, failEmpty, type OnEmpty } from "./empty";
-import { checkOptions, checkSigma, type TensorInput, toPoints, toValues } from "./validate";
+import { checkOptions, checkSigma, readMatrix, type TensorInput } from "./validate";
 
 /** Default truncation tolerance of the Gaussian window (relative to the range of the values). */
 export const DEFAULT_WINDOW_TOLERANCE = 1e-6;
@@ -119,7 +119,7 @@ export function windowedNadarayaWatson(
   }
   const directWindow = options.directWindow ?? DEFAULT_DIRECT_WINDOW;
   if (typeof directWindow !== "number" || Number.isNaN(directWindow) || directWindow < 0) {
-    fail(fn, `options.directWindow must be a number ≥ 0, got ${describe(directWindow)}`);
+    fail(fn, `options.directWindow must be a number >= 0, got ${describe(directWindow)}`);
   }
   const [sigma] = checkSigma(fn, options.sigma ?? 1, 1, "options.sigma") as [number];
 
@@ -236,37 +236,25 @@ function readInputs(
   keysIn: unknown,
   valuesIn: unknown,
   queriesIn: unknown,
-): { x: Float32Array; v: Float32Array; cols: number; vector: boolean; q: Float32Array } {
-  const owned: tf.Tensor[] = [];
-  try {
-    const keys = toPoints(fn, "keys", keysIn);
-    owned.push(keys);
-    if (keys.shape[1] !== 1)
-      fail(fn, `keys must be one-dimensional ([n] or [n, 1]), got shape [${keys.shape.join(", ")}]`);
-    const { values, vector } = toValues(fn, "values", valuesIn);
-    owned.push(values);
-    if (values.shape[0] !== keys.shape[0]) {
-      fail(fn, `keys and values must have the same length, got ${keys.shape[0]} and ${values.shape[0]}`);
-    }
-    const queries = toPoints(fn, "queries", queriesIn);
-    owned.push(queries);
-    if (queries.shape[1] !== 1) {
-      fail(fn, `queries must be one-dimensional ([m] or [m, 1]), got shape [${queries.shape.join(", ")}]`);
-    }
-    return {
-      x: keys.dataSync() as Float32Array,
-      v: values.dataSync() as Float32Array,
-      cols: values.shape[1],
-      vector,
-      q: queries.dataSync() as Float32Array,
-    };
-  } finally {
-    tf.dispose(owned);
+): { x: Float64Array; v: Float64Array; cols: number; vector: boolean; q: Float64Array } {
+  // Read in float64, as given: the windows are summed in float64, so keys with a large common
+  // offset keep their spacing.
+  const keys = readMatrix(fn, "keys", keysIn, "points");
+  if (keys.cols !== 1)
+    fail(fn, `keys must be one-dimensional ([n] or [n, 1]), got shape [${keys.rows}, ${keys.cols}]`);
+  const values = readMatrix(fn, "values", valuesIn, "values");
+  if (values.rows !== keys.rows) {
+    fail(fn, `keys and values must have the same length, got ${keys.rows} and ${values.rows}`);
   }
+  const queries = readMatrix(fn, "queries", queriesIn, "points");
+  if (queries.cols !== 1) {
+    fail(fn, `queries must be one-dimensional ([m] or [m, 1]), got shape [${queries.rows}, ${queries.cols}]`);
+  }
+  return { x: keys.data, v: values.data, cols: values.cols, vector: values.rank === 1, q: queries.data };
 }
 
 /** Indices that sort `x` ascending, ties in index order (the identity when already sorted). */
-function sortOrder(x: Float32Array): Int32Array {
+function sortOrder(x: Float64Array): Int32Array {
   const n = x.length;
   const order = Int32Array.from({ length: n }, (_, i) => i);
   let sorted = true;
