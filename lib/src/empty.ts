@@ -9,7 +9,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
-import { scaledSquaredDistances } from "./distance";
+import { scaledSquaredDistances, type Widths } from "./distance";
 import { fail } from "./errors";
 import { checkChoice } from "./validate";
 
@@ -18,11 +18,11 @@ import { checkChoice } from "./validate";
  * is 0/0 and undefined:
  * - `"throw"` (default): throw an error naming how many queries and the first one;
  * - `"nan"`: predict NaN for that query (and give it a NaN row of weights);
- * - `"nearest"`: give all its weight to the nearest key (in scaled distance; the first on ties).
+ * - `"nearest"`: give its weight to the nearest key (in scaled distance), shared equally by tied keys.
  *
  * Kernels with unbounded support never have empty queries: if every kernel value of a query
  * underflows (σ so small that (distance/σ)² overflows float32), the limit of the estimate as σ → 0,
- * the nearest key, is used.
+ * the nearest key (ties averaged), is used.
  */
 export type OnEmpty = "throw" | "nan" | "nearest";
 
@@ -77,6 +77,7 @@ export function failEmpty(fn: string, e: EmptyQueries): never {
  *
  * @param queries the chunk's `[m, d]` queries, for the message.
  * @param offset the chunk's first query's index in the call.
+ * @param shift the offset the points were centred by (see `toCentredPoints`), added back for the message.
  */
 export function findEmpty(
   fn: string,
@@ -86,12 +87,14 @@ export function findEmpty(
   kernel: { readonly name: string; readonly support: number },
   policy: OnEmpty,
   noun: "key" | "point",
+  shift: readonly number[] = [],
 ): number[] {
   const empty = emptyRows(scores);
   if (empty.length > 0 && Number.isFinite(kernel.support) && policy === "throw") {
     const first = empty[0] as number;
     const row = tf.slice(queries, [first, 0], [1, -1]);
-    const at = Array.from(row.dataSync());
+    // The query as the caller gave it: add back the shift its points were centred by.
+    const at = Array.from(row.dataSync(), (v, j) => v + (shift[j] ?? 0));
     row.dispose();
     failEmpty(fn, {
       count: empty.length,
@@ -128,18 +131,20 @@ export function softmaxWithEmpty(
 }
 
 /**
- * The index of each query's nearest point in scaled distance (the first on ties), among the
- * points `allowed` marks (`[1, n]` bool) when given. σ is rescaled to a largest entry of 1 first:
- * the same order, and no overflow when σ is tiny. Call inside `tf.tidy`.
+ * Each query's weights in the σ → 0 limit: shared equally by its nearest points in scaled distance
+ * (ties averaged, as the limit of any positive kernel gives them), among the points `allowed`
+ * marks (`[1, n]` bool) when given. Distances are ranked in units of the smallest width, so they
+ * stay finite however small σ is. `[m, n]` rows summing to 1. Call inside `tf.tidy`.
  */
-export function nearestIndex(
+export function nearestWeights(
   queries: tf.Tensor2D,
   points: tf.Tensor2D,
-  sigma: tf.Tensor,
+  widths: Widths,
   centre?: tf.Tensor,
   allowed?: tf.Tensor,
-): tf.Tensor1D {
-  const d2 = scaledSquaredDistances(queries, points, tf.div(sigma, tf.max(sigma)), centre);
+): tf.Tensor2D {
+  const d2 = scaledSquaredDistances(queries, points, widths, centre, true);
   const ranked = allowed ? tf.where(allowed, d2, tf.fill(d2.shape, Infinity)) : d2;
-  return tf.argMin(ranked, 1) as tf.Tensor1D;
+  const hit = tf.cast(tf.equal(ranked, tf.min(ranked, 1, true)), "float32");
+  return tf.div(hit, tf.sum(hit, 1, true)) as tf.Tensor2D;
 }

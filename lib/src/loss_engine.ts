@@ -105,6 +105,9 @@ const SIGMA_MAX_FACTOR = 1e4;
  */
 const SELF_DISTANCE_FACTOR = 1e12;
 
+/** The largest float32 number. */
+const F32_MAX = 3.4028234663852886e38;
+
 /** Checks a coarse grid of widths (multiples of the keys' spread). */
 export function checkGrid(fn: string, grid: unknown): readonly number[] {
   if (!Array.isArray(grid) || grid.length === 0) {
@@ -338,8 +341,9 @@ export class LossEngine {
     const limit = this.maxLogSigma(p);
     let total = 0;
     const grad = new Array<number>(p).fill(0);
+    const extreme = this.extreme(logSigma);
     this.eachBlock(logSigma, (block, parts, mask, t) => {
-      const f = this.blockLoss(block, parts, mask);
+      const f = this.blockLoss(block, parts, mask, extreme);
       if (wantGradient) {
         const { value, grad: g } = tf.tidy(() => tf.valueAndGrad(f)(t));
         total += value.dataSync()[0] as number;
@@ -354,7 +358,10 @@ export class LossEngine {
     });
     let loss = total / this.data.m;
     // Past the clamp the float32 loss is flat: its derivative there is exactly 0.
-    let gradient = grad.map((v, j) => ((logSigma[j] as number) > (limit[j] as number) ? 0 : v / this.data.m));
+    // Likewise below the extreme widths, where the weights are the nearest keys' (see extreme()).
+    let gradient = grad.map((v, j) =>
+      (logSigma[j] as number) > (limit[j] as number) || extreme ? 0 : v / this.data.m,
+    );
     if (!Number.isFinite(loss)) {
       // A compact kernel left some row with no key in its support (0/0): the width is too small.
       loss = Infinity;
@@ -367,9 +374,10 @@ export class LossEngine {
   risk(logSigma: number[]): { bias2: number; spread: number } {
     let bias2 = 0;
     let spread = 0;
+    const extreme = this.extreme(logSigma);
     this.eachBlock(logSigma, (block, parts, mask, t) => {
       const sums = tf.tidy(() => {
-        const weights = tf.softmax(this.blockLogits(parts, mask, t)) as tf.Tensor2D;
+        const weights = tf.softmax(this.blockLogits(parts, mask, t, extreme)) as tf.Tensor2D;
         const bias = tf.sub(tf.matMul(weights, this.data.values), block.targets);
         return tf.stack([tf.sum(tf.square(bias)), tf.sum(tf.square(weights))]);
       });
@@ -468,13 +476,39 @@ export class LossEngine {
     return { parts, mask, cached: false };
   }
 
+  /**
+   * Whether σ is so small (min σ² below 10⁻³⁰ times the largest squared distance) that c·r²
+   * could overflow float32 for every key of a row. Past that point the weights are the
+   * nearest-key weights to float32 precision, so the loss is flat there.
+   */
+  private extreme(logSigma: readonly number[]): boolean {
+    return (
+      this.quadratic !== undefined && Math.min(...logSigma) < 0.5 * (Math.log(this.maxTotal) - 30 * Math.LN10)
+    );
+  }
+
   /** log-kernel scores of a block from t = log σ (`[p]`), −∞ on each row's own key for LOO. */
-  private blockLogits(parts: tf.Tensor2D[], mask: tf.Tensor2D | undefined, t: tf.Tensor): tf.Tensor {
-    const inv = tf.exp(tf.mul(t, -2)); // 1/σ², [p]
+  private blockLogits(
+    parts: tf.Tensor2D[],
+    mask: tf.Tensor2D | undefined,
+    t: tf.Tensor,
+    extreme = false,
+  ): tf.Tensor {
     const scaled = (coef: tf.Tensor): tf.Tensor =>
       parts.length === 1
         ? tf.mul(parts[0] as tf.Tensor2D, tf.reshape(coef, []))
         : tf.addN(parts.map((d, j) => tf.mul(d, tf.reshape(tf.slice(coef, [j], [1]), []))));
+    if (extreme && this.quadratic !== undefined) {
+      // Rank in units of the smallest width (factors (σ_min/σ_j)² ≤ 1), shift each row so that its
+      // nearest key scores 0 (a softmax ignores the shift), then scale by 1/σ_min², capped at the
+      // float32 maximum: the nearest keys share the weight, every other key gets 0, never NaN.
+      const tMin = tf.min(t);
+      const rho2 = scaled(tf.exp(tf.mul(tf.sub(t, tMin), -2)));
+      const shifted = tf.sub(rho2, tf.min(rho2, 1, true));
+      const scale = tf.minimum(tf.exp(tf.mul(tMin, -2)), F32_MAX);
+      return tf.mul(shifted, tf.mul(scale, this.quadratic));
+    }
+    const inv = tf.exp(tf.mul(t, -2)); // 1/σ², [p]
     let logits =
       this.quadratic !== undefined
         ? scaled(tf.mul(inv, this.quadratic))
@@ -488,9 +522,13 @@ export class LossEngine {
     block: Block,
     parts: tf.Tensor2D[],
     mask: tf.Tensor2D | undefined,
+    extreme: boolean,
   ): (t: tf.Tensor) => tf.Scalar {
     return (t) => {
-      const residual = tf.sub(this.pool(this.blockLogits(parts, mask, t)) as tf.Tensor2D, block.targets);
+      const residual = tf.sub(
+        this.pool(this.blockLogits(parts, mask, t, extreme)) as tf.Tensor2D,
+        block.targets,
+      );
       return tf.sum(tf.square(residual)) as tf.Scalar;
     };
   }

@@ -13,8 +13,8 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
-import { scaledSquaredDistances } from "./distance";
-import { checkOnEmpty, findEmpty, nearestIndex, softmaxWithEmpty, type OnEmpty } from "./empty";
+import { maxAbsColumns, scaledSquaredDistances, toWidths, type Widths } from "./distance";
+import { checkOnEmpty, findEmpty, nearestWeights, softmaxWithEmpty, type OnEmpty } from "./empty";
 import { fail } from "./errors";
 import { resolveKernel, type Kernel, type KernelName } from "./kernels";
 import {
@@ -64,46 +64,26 @@ export const MAX_WEIGHT_PAIRS = 1 << 27;
 export function kernelLogits(
   queries: tf.Tensor2D,
   keys: tf.Tensor2D,
-  sigma: tf.Tensor,
+  widths: Widths,
   kernel: Kernel,
   centre?: tf.Tensor,
 ): tf.Tensor2D {
-  return tf.tidy(() => kernel.logValue(scaledSquaredDistances(queries, keys, sigma, centre)) as tf.Tensor2D);
+  return tf.tidy(() => kernel.logValue(scaledSquaredDistances(queries, keys, widths, centre)) as tf.Tensor2D);
 }
 
 interface Prepared {
   readonly keys: tf.Tensor2D;
   readonly values: tf.Tensor2D;
   readonly queries: tf.Tensor2D;
-  readonly sigma: tf.Tensor;
+  readonly widths: Widths;
+  /** The offset keys and queries were centred by (float64), for messages. */
+  readonly shift: number[];
   readonly centre: tf.Tensor;
   readonly vector: boolean;
   readonly kernel: Kernel;
   readonly onEmpty: OnEmpty;
   /** No row can be empty, so the per-chunk search for empty rows is skipped (see {@link cannotBeEmpty}). */
   readonly neverEmpty: boolean;
-}
-
-/** Scaled coordinates below this size square and sum far inside float32 (max ≈ 3.4e38). */
-const SAFE_SCALED = 1e15;
-
-/**
- * Whether no query can have an empty row of log-weights: the kernel's log-value is finite for
- * every finite r², and every scaled coordinate |x_d| / σ_d of keys and queries is below
- * {@link SAFE_SCALED}, so every difference, its square and their sum over dimensions stay finite
- * in float32. Checked in float64 in O((n + m) d); it saves a row-maximum pass over every chunk.
- */
-function cannotBeEmpty(kernel: Kernel, keys: tf.Tensor2D, queries: tf.Tensor2D, widths: number[]): boolean {
-  if (!kernel.finiteLog) return false;
-  const d = keys.shape[1];
-  for (const points of [keys, queries]) {
-    const data = points.dataSync();
-    for (let i = 0; i < data.length; i++) {
-      const w = (widths.length === 1 ? widths[0] : widths[i % d]) as number;
-      if (!(Math.abs(data[i] as number) / w < SAFE_SCALED)) return false;
-    }
-  }
-  return true;
 }
 
 /**
@@ -213,7 +193,7 @@ function prepare(
   const kernel = resolveKernel(fn, kernelIn);
   const onEmpty = checkOnEmpty(fn, options.onEmpty);
   // Centred together in float64, so that a large common offset does not cost the spacing.
-  const { keys, queries } = toCentredPoints(fn, keysIn, queriesIn);
+  const { keys, queries, offset: shift } = toCentredPoints(fn, keysIn, queriesIn);
   const owned: tf.Tensor[] = [keys, queries];
   try {
     // attentionWeights has no values: pool zeros, one column.
@@ -226,12 +206,14 @@ function prepare(
       fail(fn, `keys and values must have the same length, got ${keys.shape[0]} and ${values.shape[0]}`);
     }
     const widths = checkSigma(fn, options.sigma ?? 1, keys.shape[1], "options.sigma");
-    const sigma = tf.tensor1d(widths, "float32");
-    owned.push(sigma);
+    const scaled = toWidths(widths, keys.shape[1], maxAbsColumns(keys, queries));
+    owned.push(scaled.sigma, scaled.factors, scaled.ratios, scaled.ranking);
     const centre = tf.mean(keys, 0);
     owned.push(centre);
-    const neverEmpty = cannotBeEmpty(kernel, keys, queries, widths);
-    return { keys, values, queries, sigma, centre, vector, kernel, onEmpty, neverEmpty };
+    // A kernel whose log is finite everywhere leaves no row empty unless r² overflows float32,
+    // which only extreme widths can make it do: then the per-chunk search for empty rows is needed.
+    const neverEmpty = kernel.finiteLog === true && !scaled.extreme;
+    return { keys, values, queries, widths: scaled, centre, shift, vector, kernel, onEmpty, neverEmpty };
   } catch (err) {
     tf.dispose(owned);
     throw err;
@@ -239,7 +221,8 @@ function prepare(
 }
 
 function dispose(p: Prepared): void {
-  tf.dispose([p.keys, p.values, p.queries, p.sigma, p.centre]);
+  tf.dispose([p.keys, p.values, p.queries, p.centre]);
+  p.widths.dispose();
 }
 
 function finish(p: Prepared, predictions: tf.Tensor): tf.Tensor {
@@ -257,13 +240,13 @@ function poolChunk(
   offset: number,
   wantWeights: boolean,
 ): { predictions: tf.Tensor2D; weights?: tf.Tensor2D } {
-  const n = p.keys.shape[0];
-  const logits = kernelLogits(queries, p.keys, p.sigma, p.kernel, p.centre);
+  const logits = kernelLogits(queries, p.keys, p.widths, p.kernel, p.centre);
   try {
-    const empty = p.neverEmpty ? [] : findEmpty(fn, logits, queries, offset, p.kernel, p.onEmpty, "key");
+    const empty = p.neverEmpty
+      ? []
+      : findEmpty(fn, logits, queries, offset, p.kernel, p.onEmpty, "key", p.shift);
     return tf.tidy(() => {
-      const nearest = () =>
-        tf.cast(tf.oneHot(nearestIndex(queries, p.keys, p.sigma, p.centre), n), "float32") as tf.Tensor2D;
+      const nearest = () => nearestWeights(queries, p.keys, p.widths, p.centre);
       const { weights } = softmaxWithEmpty(
         logits,
         empty,

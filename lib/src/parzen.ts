@@ -10,6 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
+import { maxAbsColumns, toWidths, type Widths } from "./distance";
 import { AttentionPoolingError, fail } from "./errors";
 import { logNormalizer, resolveKernel, type Kernel, type KernelName } from "./kernels";
 import { DEFAULT_CHUNK_PAIRS, kernelLogits } from "./nadaraya_watson";
@@ -65,11 +66,12 @@ export function parzenLogDensity(
   try {
     const offset = p.logConst - Math.log(p.points.shape[0]);
     const [out] = mapChunks(p.queries, p.chunk, (q) => [
-      tf.tidy(() => tf.add(logSumExpRows(kernelLogits(q, p.points, p.sigma, p.kernel, p.centre)), offset)),
+      tf.tidy(() => tf.add(logSumExpRows(kernelLogits(q, p.points, p.widths, p.kernel, p.centre)), offset)),
     ]);
     return out as tf.Tensor1D;
   } finally {
-    tf.dispose([p.points, p.queries, p.sigma, p.centre]);
+    tf.dispose([p.points, p.queries, p.centre]);
+    p.widths.dispose();
   }
 }
 
@@ -112,7 +114,9 @@ export function parzenDensity(
 export interface Prepared {
   readonly points: tf.Tensor2D;
   readonly queries: tf.Tensor2D;
-  readonly sigma: tf.Tensor1D;
+  readonly widths: Widths;
+  /** The offset points and queries were centred by (float64), for messages. */
+  readonly shift: number[];
   readonly centre: tf.Tensor;
   readonly kernel: Kernel;
   /** log c_K − Σ_j log σ_j, in float64. */
@@ -132,7 +136,11 @@ export function prepare(
   const owned: tf.Tensor[] = [];
   try {
     // Centred together in float64, so that a large common offset does not cost the spacing.
-    const { keys: points, queries } = toCentredPoints(fn, pointsIn, queriesIn, ["points", "queries"]);
+    const {
+      keys: points,
+      queries,
+      offset: shift,
+    } = toCentredPoints(fn, pointsIn, queriesIn, ["points", "queries"]);
     owned.push(points, queries);
     const d = points.shape[1];
     const widths = checkSigma(fn, options.sigma ?? 1, d, "options.sigma");
@@ -144,11 +152,11 @@ export function prepare(
       options.chunkSize !== undefined
         ? checkInteger(fn, "options.chunkSize", options.chunkSize)
         : Math.max(1, Math.floor(DEFAULT_CHUNK_PAIRS / points.shape[0]));
-    const sigma = tf.tensor1d(widths, "float32");
-    owned.push(sigma);
+    const scaled = toWidths(widths, d, maxAbsColumns(points, queries));
+    owned.push(scaled.sigma, scaled.factors, scaled.ratios, scaled.ranking);
     const centre = tf.mean(points, 0);
     owned.push(centre);
-    return { points, queries, sigma, centre, kernel, logConst, chunk };
+    return { points, queries, widths: scaled, centre, shift, kernel, logConst, chunk };
   } catch (err) {
     tf.dispose(owned);
     throw err;

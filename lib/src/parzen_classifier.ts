@@ -10,7 +10,7 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
-import { checkOnEmpty, findEmpty, nearestIndex, softmaxWithEmpty, type OnEmpty } from "./empty";
+import { checkOnEmpty, findEmpty, nearestWeights, softmaxWithEmpty, type OnEmpty } from "./empty";
 import { describe, fail } from "./errors";
 import { type Kernel, type KernelName } from "./kernels";
 import { kernelLogits } from "./nadaraya_watson";
@@ -283,12 +283,14 @@ function classify(
       "bool",
     );
     owned.push(allowed);
-    const classOf = tf.tensor1d(classes.classOf, "int32");
-    owned.push(classOf);
+    const classOneHot = tf.tidy(() =>
+      tf.cast(tf.oneHot(tf.tensor1d(classes.classOf, "int32"), C), "float32"),
+    ) as tf.Tensor2D;
+    owned.push(classOneHot);
 
     const [logJoint, posterior, labels] = mapChunks(p.queries, p.chunk, (q, offset) => {
       const joint = tf.tidy(() => {
-        const logits = kernelLogits(q, p.points, p.sigma, p.kernel, p.centre);
+        const logits = kernelLogits(q, p.points, p.widths, p.kernel, p.centre);
         const negInf = tf.fill(logits.shape, NEG_INF);
         const cols = offsets.map((o, c) =>
           o === NEG_INF
@@ -299,11 +301,14 @@ function classify(
       });
       try {
         const compact = Number.isFinite(p.kernel.support);
-        const empty = findEmpty(fn, joint, q, offset, p.kernel, onEmpty, "point");
+        const empty = findEmpty(fn, joint, q, offset, p.kernel, onEmpty, "point", p.shift);
         const [post, lab] = tf.tidy(() => {
           const nearest = () => {
-            const nearestClass = tf.gather(classOf, nearestIndex(q, p.points, p.sigma, p.centre, allowed));
-            return tf.cast(tf.oneHot(nearestClass, C), "float32") as tf.Tensor2D;
+            // The classes of the nearest points, ties averaged: weights [m, N] times one-hot classes [N, C].
+            return tf.matMul(
+              nearestWeights(q, p.points, p.widths, p.centre, allowed),
+              classOneHot,
+            ) as tf.Tensor2D;
           };
           const { weights: post, isEmpty } = softmaxWithEmpty(joint, empty, onEmpty, compact, nearest);
           if (isEmpty && onEmpty === "nan" && compact) {
@@ -327,6 +332,7 @@ function classify(
     };
   } finally {
     tf.dispose(owned);
-    tf.dispose([p.points, p.queries, p.sigma, p.centre]);
+    tf.dispose([p.points, p.queries, p.centre]);
+    p.widths.dispose();
   }
 }

@@ -143,7 +143,9 @@ export function readMatrix(
 }
 
 function describeShape(x: unknown, shape: number[]): string {
-  return x instanceof tf.Tensor ? describe(x) : `shape [${shape.join(", ")}]`;
+  return x instanceof tf.Tensor || Array.isArray(x) || ArrayBuffer.isView(x)
+    ? describe(x)
+    : `shape [${shape.join(", ")}]`;
 }
 
 /**

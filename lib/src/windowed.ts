@@ -151,7 +151,7 @@ export function windowedNadarayaWatson(
     let lo: number;
     let hi: number;
     if (quadratic !== undefined) {
-      const near = nearestIndex(xs, order, qi);
+      const near = nearestPositions(xs, qi)[0] as number;
       const uMin = (xs[near] as number) - qi;
       const half = Math.sqrt(uMin * uMin + lnRatio * sigma * sigma);
       lo = lowerBound(xs, qi - half);
@@ -209,8 +209,13 @@ export function windowedNadarayaWatson(
       if (onEmpty === "nan") {
         for (let c = 0; c < cols; c++) out[i * cols + c] = Number.NaN;
       } else {
-        const near = nearestIndex(xs, order, qi);
-        for (let c = 0; c < cols; c++) out[i * cols + c] = vs[near * cols + c] as number;
+        // The σ → 0 limit: the nearest keys' values, ties averaged.
+        const near = nearestPositions(xs, qi);
+        for (let c = 0; c < cols; c++) {
+          let sum = 0;
+          for (const r of near) sum += vs[r * cols + c] as number;
+          out[i * cols + c] = sum / near.length;
+        }
       }
       continue;
     }
@@ -286,23 +291,21 @@ function upperBound(xs: Float64Array, t: number): number {
 }
 
 /**
- * Sorted position of the key nearest to q; on ties (equal distance, or equal keys) the one with
- * the smallest original index, as the dense path's argmin picks.
+ * The sorted positions of every key nearest to q: the run of equal keys on the nearer side, or
+ * both runs when the keys left and right of q are equally far (ties, which the σ → 0 limit
+ * averages).
  */
-function nearestIndex(xs: Float64Array, order: Int32Array, q: number): number {
+function nearestPositions(xs: Float64Array, q: number): number[] {
   const n = xs.length;
   const right = lowerBound(xs, q);
-  const candidates: number[] = [];
-  if (right < n) candidates.push(right); // first of its run of equal keys
-  if (right > 0) candidates.push(lowerBound(xs, xs[right - 1] as number));
-  let best = candidates[0] as number;
-  for (const c of candidates) {
-    const d = Math.abs((xs[c] as number) - q);
-    const bd = Math.abs((xs[best] as number) - q);
-    if (d < bd || (d === bd && (order[c] as number) < (order[best] as number))) best = c;
-  }
-  // Among equal keys the smallest original index comes first (stable order), so `best` is it.
-  return best;
+  const runs: [number, number][] = [];
+  if (right < n) runs.push([right, upperBound(xs, xs[right] as number)]);
+  if (right > 0) runs.push([lowerBound(xs, xs[right - 1] as number), right]);
+  const distance = ([lo]: [number, number]): number => Math.abs((xs[lo] as number) - q);
+  const best = Math.min(...runs.map(distance));
+  const out: number[] = [];
+  for (const run of runs) if (distance(run) === best) for (let r = run[0]; r < run[1]; r++) out.push(r);
+  return out;
 }
 
 /**

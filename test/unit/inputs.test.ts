@@ -34,13 +34,13 @@ describe("bad input gets an error naming the function, the argument and the valu
   test("rejects empty keys", () => {
     assertThrowsClean(
       () => nadarayaWatson([], [], [0.5]),
-      "nadarayaWatson: keys must not be empty, got float32 tensor of shape [0].",
+      "nadarayaWatson: keys must not be empty, got [] (length 0).",
     );
   });
   test("rejects empty queries", () => {
     assertThrowsClean(
       () => nadarayaWatson(K, V, []),
-      "nadarayaWatson: queries must not be empty, got float32 tensor of shape [0].",
+      "nadarayaWatson: queries must not be empty, got [] (length 0).",
     );
   });
   test("rejects NaN in keys, values and queries, naming the index", () => {
@@ -116,7 +116,7 @@ describe("bad input gets an error naming the function, the argument and the valu
   test("rejects the wrong rank", () => {
     assertThrowsClean(
       () => nadarayaWatson([[[0]]], [1], [0]),
-      "nadarayaWatson: keys must have rank 1 ([n]) or 2 ([n, d]), got float32 tensor of shape [1, 1, 1].",
+      "nadarayaWatson: keys must have rank 1 ([n]) or 2 ([n, d]), got an array nested three deep.",
     );
     assertThrowsClean(
       () => nadarayaWatson(K, V, 0.5),
