@@ -120,6 +120,11 @@ export function readMatrix(
         for (let j = 0; j < cols; j++) data[i * cols + j] = Number((r as ArrayLike<unknown>)[j]);
       });
     }
+  } else if (typeof x === "number") {
+    return fail(
+      fn,
+      `${arg} must have rank 1 ([n]) or 2 ([n, ${second}]), got the number ${describe(x)}; wrap one point as [${describe(x)}]`,
+    );
   } else {
     return fail(fn, `${arg} must be a tensor, an array or a typed array, got ${describe(x)}`);
   }

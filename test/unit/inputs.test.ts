@@ -120,11 +120,11 @@ describe("bad input gets an error naming the function, the argument and the valu
     );
     assertThrowsClean(
       () => nadarayaWatson(K, V, 0.5),
-      "nadarayaWatson: queries must have rank 1 ([n]) or 2 ([n, d]), got float32 tensor of shape [].",
+      "nadarayaWatson: queries must have rank 1 ([n]) or 2 ([n, d]), got the number 0.5; wrap one point as [0.5].",
     );
     assertThrowsClean(
       () => nadarayaWatson(K, [[[1]], [[2]], [[3]]], [0.5]),
-      "nadarayaWatson: values must have rank 1 ([n]) or 2 ([n, k]), got float32 tensor of shape [3, 1, 1].",
+      "nadarayaWatson: values must have rank 1 ([n]) or 2 ([n, k]), got an array nested three deep.",
     );
   });
   test("rejects ragged arrays and non-numeric input", () => {
