@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 
 import { seededRandom } from "./data";
 import { describe, fail } from "./errors";
+import { checkDenseMemory } from "./memory";
 import { checkInteger, checkOptions, checkPositive, type TensorInput, toPoints, toValues } from "./validate";
 
 /**
@@ -120,6 +121,7 @@ export function scaledDotProductAttention(
     if (options.scale !== undefined) scale = checkPositive(fn, "options.scale", options.scale);
     if (options.temperature !== undefined)
       scale = 1 / checkPositive(fn, "options.temperature", options.temperature);
+    checkDenseMemory(fn, q.shape[0], k.shape[0], 1, undefined, "pass fewer queries per call");
     return tf.tidy(() => {
       const weights = tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale)) as tf.Tensor2D;
       const pooled = tf.matMul(weights, v);

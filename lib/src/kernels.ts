@@ -54,6 +54,12 @@ export interface Kernel {
    * windowed path sums a window through a tree of moments with it.
    */
   readonly polynomial?: { readonly left: readonly number[]; readonly right: readonly number[] };
+  /**
+   * `[m, n]` float32 temporaries alive at the peak of one dense pooling step with 1-D points,
+   * measured with `tf.profile` on wasm (peak bytes / 4mn). The memory pre-flight reads it; a kernel
+   * from {@link defineKernel} has none and is assumed to need 12.
+   */
+  readonly peakTemporaries?: number;
 }
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
@@ -89,6 +95,7 @@ const gaussian: Kernel = {
   vegaLog: "-r * r / 2",
   finiteLog: true,
   logQuadratic: -0.5,
+  peakTemporaries: 2,
 };
 
 const boxcar: Kernel = {
@@ -100,6 +107,7 @@ const boxcar: Kernel = {
   logValue: (r2) => tf.tidy(() => tf.where(inside(r2), tf.zerosLike(r2), tf.fill(r2.shape, NEG_INF))),
   vegaLog: "r < 1 ? 0 : log(0)",
   polynomial: { left: [1], right: [1] },
+  peakTemporaries: 6.5,
 };
 
 const constant: Kernel = {
@@ -111,6 +119,7 @@ const constant: Kernel = {
   logValue: (r2) => tf.zerosLike(r2),
   vegaLog: "0",
   finiteLog: true,
+  peakTemporaries: 2,
 };
 
 const triangularValue = (r2: tf.Tensor): tf.Tensor => tf.tidy(() => tf.relu(tf.sub(1, radius(r2))));
@@ -124,6 +133,7 @@ const triangular: Kernel = {
   logValue: (r2) => tf.tidy(() => maskedLog(tf.sub(1, radius(r2)))),
   vegaLog: "r < 1 ? log(1 - r) : log(0)",
   polynomial: { left: [1, 1], right: [1, -1] },
+  peakTemporaries: 10.5,
 };
 
 /** The tutorial's "Epanechikov" (sic): the triangular kernel under the tutorial's name. */
@@ -138,6 +148,7 @@ const epanechnikov: Kernel = {
   logValue: (r2) => tf.tidy(() => tf.add(Math.log(0.75), maskedLog(tf.sub(1, r2)))),
   vegaLog: "r < 1 ? log(0.75 * (1 - r * r)) : log(0)",
   polynomial: { left: [1, 0, -1], right: [1, 0, -1] },
+  peakTemporaries: 9.5,
 };
 
 const biweight: Kernel = {
@@ -149,6 +160,7 @@ const biweight: Kernel = {
   logValue: (r2) => tf.tidy(() => tf.add(Math.log(15 / 16), tf.mul(2, maskedLog(tf.sub(1, r2))))),
   vegaLog: "r < 1 ? log(15 / 16) + 2 * log(1 - r * r) : log(0)",
   polynomial: { left: [1, 0, -2, 0, 1], right: [1, 0, -2, 0, 1] },
+  peakTemporaries: 9.5,
 };
 
 const tricube: Kernel = {
@@ -162,6 +174,7 @@ const tricube: Kernel = {
   vegaLog: "r < 1 ? log(70 / 81) + 3 * log(1 - r * r * r) : log(0)",
   // (1 − |u|³)³: (1 + u³)³ on the left, (1 − u³)³ on the right.
   polynomial: { left: [1, 0, 0, 3, 0, 0, 3, 0, 0, 1], right: [1, 0, 0, -3, 0, 0, 3, 0, 0, -1] },
+  peakTemporaries: 11.5,
 };
 
 const cosine: Kernel = {
@@ -179,6 +192,7 @@ const cosine: Kernel = {
       return tf.where(inside(r2), tf.add(Math.log(Math.PI / 4), maskedLog(cos)), tf.fill(r2.shape, NEG_INF));
     }),
   vegaLog: "r < 1 ? log(PI / 4 * cos(PI * r / 2)) : log(0)",
+  peakTemporaries: 11.75,
 };
 
 /** Every kernel by name: the one table of valid kernel names. */

@@ -18,6 +18,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 import { describe, fail } from "./errors";
+import { checkDenseMemory } from "./memory";
 import { resolveKernel, type Kernel } from "./kernels";
 import {
   checkInteger,
@@ -194,6 +195,7 @@ export function prepareProblem(
       options.chunkSize !== undefined
         ? checkInteger(fn, "options.chunkSize", options.chunkSize)
         : Math.max(1, Math.floor(BANDWIDTH_CHUNK_PAIRS / n));
+    checkDenseMemory(fn, Math.min(chunk, m), n, dims, kernel, "pass a smaller options.chunkSize");
 
     const cacheFloats = options.cacheFloats ?? BANDWIDTH_CACHE_FLOATS;
     checkInteger(fn, "options.cacheFloats", cacheFloats, 0);

@@ -15,7 +15,8 @@ import * as tf from "@tensorflow/tfjs-core";
 
 import { maxAbsColumns, scaledSquaredDistances, toWidths, type Widths } from "./distance";
 import { checkOnEmpty, findEmpty, nearestWeights, softmaxWithEmpty, type OnEmpty } from "./empty";
-import { fail } from "./errors";
+import { describe, fail } from "./errors";
+import { checkDenseMemory } from "./memory";
 import { resolveKernel, type Kernel, type KernelName } from "./kernels";
 import {
   checkInteger,
@@ -52,9 +53,6 @@ export interface NadarayaWatsonResult {
 
 /** Pairs per chunk in the chunked path (2²² float32 values = 16 MiB per temporary). */
 export const DEFAULT_CHUNK_PAIRS = 1 << 22;
-
-/** The largest weight matrix returned whole (2²⁷ float32 values = 512 MiB). */
-export const MAX_WEIGHT_PAIRS = 1 << 27;
 
 /**
  * log-kernel scores `[m, n]` between queries `[m, d]` and keys `[n, d]`: log K((q − k)/σ),
@@ -121,13 +119,21 @@ export function nadarayaWatson(
     const n = prepared.keys.shape[0];
     const m = prepared.queries.shape[0];
     if (options.returnWeights) {
-      if (m * n > MAX_WEIGHT_PAIRS) {
+      if (options.chunkSize !== undefined) {
         fail(
           fn,
-          `returnWeights would allocate a ${m} × ${n} matrix (more than ${MAX_WEIGHT_PAIRS} entries); ` +
-            `omit returnWeights to evaluate in chunks`,
+          `options.chunkSize has no effect with returnWeights (the weights are one ${m} × ${n} matrix), ` +
+            `got chunkSize ${describe(options.chunkSize)}; omit one of the two`,
         );
       }
+      checkDenseMemory(
+        fn,
+        m,
+        n,
+        prepared.keys.shape[1],
+        prepared.kernel,
+        "omit returnWeights to evaluate in chunks, or pass fewer queries",
+      );
       const { predictions, weights } = poolChunk(fn, prepared, prepared.queries, 0, true);
       return { predictions: finish(prepared, predictions), weights: weights as tf.Tensor2D };
     }
@@ -135,6 +141,14 @@ export function nadarayaWatson(
       options.chunkSize !== undefined
         ? checkInteger(fn, "options.chunkSize", options.chunkSize)
         : Math.max(1, Math.floor(DEFAULT_CHUNK_PAIRS / n));
+    checkDenseMemory(
+      fn,
+      Math.min(chunk, m),
+      n,
+      prepared.keys.shape[1],
+      prepared.kernel,
+      "pass a smaller options.chunkSize",
+    );
     if (chunk >= m) {
       const { predictions } = poolChunk(fn, prepared, prepared.queries, 0, false);
       return { predictions: finish(prepared, predictions) };
@@ -171,8 +185,28 @@ export function attentionWeights(
   options: Omit<NadarayaWatsonOptions, "returnWeights" | "chunkSize"> = {},
 ): tf.Tensor2D {
   const fn = "attentionWeights";
+  const extra = options as { chunkSize?: unknown; returnWeights?: unknown };
+  if (
+    typeof options === "object" &&
+    options !== null &&
+    (extra.chunkSize !== undefined || extra.returnWeights !== undefined)
+  ) {
+    fail(
+      fn,
+      `options.${extra.chunkSize !== undefined ? "chunkSize" : "returnWeights"} has no effect here (the weights are ` +
+        `returned whole); for predictions in chunks, call nadarayaWatson without returnWeights`,
+    );
+  }
   const prepared = prepare(fn, keys, undefined, queries, kernel, options);
   try {
+    checkDenseMemory(
+      fn,
+      prepared.queries.shape[0],
+      prepared.keys.shape[0],
+      prepared.keys.shape[1],
+      prepared.kernel,
+      "pass fewer queries per call, or call nadarayaWatson without returnWeights for predictions in chunks",
+    );
     const { predictions, weights } = poolChunk(fn, prepared, prepared.queries, 0, true);
     predictions.dispose();
     return weights as tf.Tensor2D;

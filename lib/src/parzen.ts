@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 
 import { maxAbsColumns, toWidths, type Widths } from "./distance";
 import { AttentionPoolingError, fail } from "./errors";
+import { checkDenseMemory } from "./memory";
 import { logNormalizer, resolveKernel, type Kernel, type KernelName } from "./kernels";
 import { DEFAULT_CHUNK_PAIRS, kernelLogits } from "./nadaraya_watson";
 import {
@@ -152,6 +153,14 @@ export function prepare(
       options.chunkSize !== undefined
         ? checkInteger(fn, "options.chunkSize", options.chunkSize)
         : Math.max(1, Math.floor(DEFAULT_CHUNK_PAIRS / points.shape[0]));
+    checkDenseMemory(
+      fn,
+      Math.min(chunk, queries.shape[0]),
+      points.shape[0],
+      d,
+      kernel,
+      "pass a smaller options.chunkSize",
+    );
     const scaled = toWidths(widths, d, maxAbsColumns(points, queries));
     owned.push(scaled.sigma, scaled.factors, scaled.ratios, scaled.ranking);
     const centre = tf.mean(points, 0);
