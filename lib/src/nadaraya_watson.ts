@@ -14,7 +14,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 import { maxAbsColumns, scaledSquaredDistances, toWidths, type Widths } from "./distance";
-import { checkOnEmpty, findEmpty, nearestWeights, softmaxWithEmpty, type OnEmpty } from "./empty";
+import { checkOnEmpty, failEmpty, findEmpty, nearestWeights, softmaxWithEmpty, type OnEmpty } from "./empty";
 import { describe, fail } from "./errors";
 import { checkDenseMemory } from "./memory";
 import { resolveKernel, type Kernel, type KernelName } from "./kernels";
@@ -266,6 +266,16 @@ function finish(p: Prepared, predictions: tf.Tensor): tf.Tensor {
   return flat;
 }
 
+/**
+ * Above this many keys, a chunk of queries is pooled in blocks of {@link KEY_BLOCK} keys, and the
+ * blocks' sums are combined in float64: one float32 sum over 10⁶ terms drifts by about 10⁻³
+ * relative, while sums of 4096 terms stay near 10⁻⁶.
+ */
+export const BLOCKED_KEYS = 1 << 16;
+
+/** Keys per block on the blocked path. */
+export const KEY_BLOCK = 1 << 12;
+
 /** Pools one block of queries; `offset` is its first query's index, for error messages. */
 function poolChunk(
   fn: string,
@@ -274,6 +284,8 @@ function poolChunk(
   offset: number,
   wantWeights: boolean,
 ): { predictions: tf.Tensor2D; weights?: tf.Tensor2D } {
+  if (!wantWeights && p.keys.shape[0] > BLOCKED_KEYS)
+    return { predictions: poolBlocked(fn, p, queries, offset) };
   const logits = kernelLogits(queries, p.keys, p.widths, p.kernel, p.centre);
   try {
     const empty = p.neverEmpty
@@ -293,4 +305,120 @@ function poolChunk(
   } finally {
     logits.dispose();
   }
+}
+
+/**
+ * Pools a chunk of queries over many keys, {@link KEY_BLOCK} keys at a time: per block, each row's
+ * largest log-weight M_b, Σ exp(ℓ − M_b) and Σ exp(ℓ − M_b) v, in float32; then, in float64, the
+ * blocks rescaled to the row's overall maximum and added. The same softmax pooling, with the long
+ * sums done where float32 cannot drift.
+ */
+function poolBlocked(fn: string, p: Prepared, queries: tf.Tensor2D, offset: number): tf.Tensor2D {
+  const n = p.keys.shape[0];
+  const m = queries.shape[0];
+  const k = p.values.shape[1];
+  const nb = Math.ceil(n / KEY_BLOCK);
+  // All blocks at once: the logits padded with −∞ to nb × KEY_BLOCK keys and viewed as
+  // [m, nb, KEY_BLOCK]; the values as [nb, KEY_BLOCK, k] for one batched product.
+  const sums = tf.tidy(() => {
+    const pad = nb * KEY_BLOCK - n;
+    const logits = kernelLogits(queries, p.keys, p.widths, p.kernel, p.centre);
+    const padded =
+      pad === 0
+        ? logits
+        : tf.pad(
+            logits,
+            [
+              [0, 0],
+              [0, pad],
+            ],
+            Number.NEGATIVE_INFINITY,
+          );
+    const blocked = tf.reshape(padded, [m, nb, KEY_BLOCK]);
+    const max = tf.max(blocked, 2, true);
+    // A row with no key of positive weight in a block (max −∞) gets nothing from it.
+    const shift = tf.where(tf.isFinite(max), max, tf.zerosLike(max));
+    const e = tf.exp(tf.sub(blocked, shift));
+    const values =
+      pad === 0
+        ? p.values
+        : tf.pad(p.values, [
+            [0, pad],
+            [0, 0],
+          ]);
+    const num = tf.matMul(tf.transpose(e, [1, 0, 2]), tf.reshape(values, [nb, KEY_BLOCK, k])); // [nb, m, k]
+    return [tf.reshape(max, [m, nb]), tf.sum(e, 2), num];
+  });
+  const [maxData, denData, numData] = sums.map((t) => t.dataSync() as Float32Array) as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
+  tf.dispose(sums);
+  const blocks = Array.from({ length: nb }, (_, bIndex) => ({
+    max: { length: m, at: (i: number) => maxData[i * nb + bIndex] as number },
+    den: (i: number) => denData[i * nb + bIndex] as number,
+    num: (i: number, c: number) => numData[(bIndex * m + i) * k + c] as number,
+  }));
+  const out = new Float32Array(m * k);
+  const empty: number[] = [];
+  const acc = new Float64Array(k);
+  for (let i = 0; i < m; i++) {
+    let top = Number.NEGATIVE_INFINITY;
+    for (const b of blocks) top = Math.max(top, b.max.at(i));
+    if (top === Number.NEGATIVE_INFINITY) {
+      empty.push(i);
+      continue;
+    }
+    acc.fill(0);
+    let total = 0;
+    for (const b of blocks) {
+      const bm = b.max.at(i);
+      if (bm === Number.NEGATIVE_INFINITY) continue;
+      const scale = Math.exp(bm - top);
+      total += b.den(i) * scale;
+      for (let c = 0; c < k; c++) acc[c] = (acc[c] as number) + b.num(i, c) * scale;
+    }
+    for (let c = 0; c < k; c++) out[i * k + c] = (acc[c] as number) / total;
+  }
+  if (empty.length > 0) fillEmpty(fn, p, queries, offset, empty, out);
+  return tf.tensor2d(out, [m, k]);
+}
+
+/** The blocked path's empty queries, by the policy: an error, NaN, or the nearest keys' values. */
+function fillEmpty(
+  fn: string,
+  p: Prepared,
+  queries: tf.Tensor2D,
+  offset: number,
+  empty: number[],
+  out: Float32Array,
+): void {
+  const k = p.values.shape[1];
+  const compact = Number.isFinite(p.kernel.support);
+  if (compact && p.onEmpty === "throw") {
+    const first = empty[0] as number;
+    const row = tf.slice(queries, [first, 0], [1, -1]);
+    const at = Array.from(row.dataSync(), (v, j) => v + (p.shift[j] ?? 0));
+    row.dispose();
+    failEmpty(fn, {
+      count: empty.length,
+      total: queries.shape[0],
+      first: offset + first,
+      at,
+      kernel: p.kernel.name,
+      noun: "key",
+    });
+  }
+  if (compact && p.onEmpty === "nan") {
+    for (const i of empty) out.fill(Number.NaN, i * k, (i + 1) * k);
+    return;
+  }
+  const near = tf.tidy(() => {
+    const rows = tf.gather(queries, tf.tensor1d(empty, "int32")) as tf.Tensor2D;
+    return tf.matMul(nearestWeights(rows, p.keys, p.widths, p.centre), p.values);
+  });
+  const data = near.dataSync();
+  near.dispose();
+  empty.forEach((i, r) => out.set(data.subarray(r * k, (r + 1) * k), i * k));
 }
