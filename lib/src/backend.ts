@@ -55,6 +55,15 @@ let reported = false;
  * ```
  */
 export function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  // Every failure, bad options included, arrives through the returned promise.
+  try {
+    return start(options);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function start(options: InitBackendOptions): Promise<BackendInfo> {
   if (chosen === undefined) {
     const fromEnv = options.backend === undefined ? readEnv() : undefined;
     const why =

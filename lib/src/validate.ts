@@ -267,15 +267,18 @@ export function checkSigma(fn: string, sigma: unknown, dims: number, arg = "sigm
   if (typeof sigma === "number") {
     values = [sigma];
   } else if (sigma instanceof tf.Tensor) {
+    if (sigma.isDisposed) fail(fn, `${arg} is a disposed tensor`);
     if (sigma.rank > 1) fail(fn, `${arg} must be a scalar or have shape [${dims}], got ${describe(sigma)}`);
     values = Array.from(sigma.dataSync());
-  } else if (Array.isArray(sigma) || sigma instanceof Float32Array || sigma instanceof Float64Array) {
+  } else if (Array.isArray(sigma) || isNumericView(sigma)) {
     values = Array.from(sigma as ArrayLike<number>);
   } else {
     return fail(fn, `${arg} must be a positive number or one per dimension, got ${describe(sigma)}`);
   }
   if (values.length !== 1 && values.length !== dims) {
-    fail(fn, `${arg} must have 1 or ${dims} entries (one per dimension), got ${values.length}`);
+    const allowed =
+      dims === 1 ? "one number (the points are one-dimensional)" : `1 or ${dims} entries (one per dimension)`;
+    fail(fn, `${arg} must have ${allowed}, got ${values.length} entries`);
   }
   values.forEach((v, i) => {
     if (typeof v !== "number" || !Number.isFinite(v) || v <= 0) {

@@ -582,7 +582,7 @@ describe("input errors name the function, the argument and the value", () => {
           "gaussian",
           { sigma: [1, 2, 3] },
         ),
-      "looLoss: options.sigma must have 1 or 2 entries (one per dimension), got 3.",
+      "looLoss: options.sigma must have 1 or 2 entries (one per dimension), got 3 entries.",
     ],
     [
       "unknown kernel",
