@@ -64,6 +64,12 @@ export function initBackend(options: InitBackendOptions = {}): Promise<BackendIn
 }
 
 function start(options: InitBackendOptions): Promise<BackendInfo> {
+  if (options.backend !== undefined && !(BACKENDS as readonly string[]).includes(options.backend)) {
+    fail(
+      "initBackend",
+      `backend must be one of ${BACKENDS.join(", ")}, got ${JSON.stringify(options.backend)}`,
+    );
+  }
   if (chosen === undefined) {
     const fromEnv = options.backend === undefined ? readEnv() : undefined;
     const why =

@@ -289,19 +289,29 @@ function classify(
     owned.push(classOneHot);
 
     const [logJoint, posterior, labels] = mapChunks(p.queries, p.chunk, (q, offset) => {
-      const joint = tf.tidy(() => {
-        const logits = kernelLogits(q, p.points, p.widths, p.kernel, p.centre);
+      // At extreme widths the log-kernel values are so large (−10³⁷) that log 2 vanishes beside them
+      // in float32: then each row is shifted by its largest value first, so that the posterior still
+      // counts tied points, and the shift is added back for the log joint.
+      const [joint, relative] = tf.tidy(() => {
+        let logits = kernelLogits(q, p.points, p.widths, p.kernel, p.centre);
+        let top: tf.Tensor | undefined;
+        if (p.widths.extreme) {
+          const max = tf.max(logits, 1, true);
+          top = tf.where(tf.isFinite(max), max, tf.zerosLike(max));
+          logits = tf.sub(logits, top) as tf.Tensor2D;
+        }
         const negInf = tf.fill(logits.shape, NEG_INF);
         const cols = offsets.map((o, c) =>
           o === NEG_INF
             ? tf.fill([q.shape[0]], NEG_INF)
             : tf.add(logSumExpRows(tf.where(masks[c] as tf.Tensor, logits, negInf) as tf.Tensor2D), o),
         );
-        return tf.stack(cols, 1) as tf.Tensor2D;
+        const rel = tf.stack(cols, 1) as tf.Tensor2D;
+        return [top ? (tf.add(rel, top) as tf.Tensor2D) : rel, rel];
       });
       try {
         const compact = Number.isFinite(p.kernel.support);
-        const empty = findEmpty(fn, joint, q, offset, p.kernel, onEmpty, "point", p.shift);
+        const empty = findEmpty(fn, relative, q, offset, p.kernel, onEmpty, "point", p.shift);
         const [post, lab] = tf.tidy(() => {
           const nearest = () => {
             // The classes of the nearest points, ties averaged: weights [m, N] times one-hot classes [N, C].
@@ -310,7 +320,7 @@ function classify(
               classOneHot,
             ) as tf.Tensor2D;
           };
-          const { weights: post, isEmpty } = softmaxWithEmpty(joint, empty, onEmpty, compact, nearest);
+          const { weights: post, isEmpty } = softmaxWithEmpty(relative, empty, onEmpty, compact, nearest);
           if (isEmpty && onEmpty === "nan" && compact) {
             return [
               post,
@@ -319,9 +329,10 @@ function classify(
           }
           return [post, tf.argMax(post, 1)];
         });
+        if (relative !== joint) relative.dispose();
         return [joint, post, lab];
       } catch (err) {
-        joint.dispose();
+        tf.dispose(relative === joint ? [joint] : [joint, relative]);
         throw err;
       }
     });

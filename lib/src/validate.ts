@@ -7,7 +7,19 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, fail } from "./errors";
 
 /** What public functions accept where a tensor is expected, as tfjs ops do. */
-export type TensorInput = tf.Tensor | tf.TensorLike;
+export type TensorInput = tf.Tensor | tf.TensorLike | NumericTypedArray | readonly NumericTypedArray[];
+
+/** The typed arrays accepted wherever data are: every numeric element type but BigInt. */
+export type NumericTypedArray =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Int16Array
+  | Int32Array
+  | Uint8Array
+  | Uint8ClampedArray
+  | Uint16Array
+  | Uint32Array;
 
 /** A point set: `[n]` (one dimension) or `[n, d]`. */
 export type Points = tf.Tensor1D | tf.Tensor2D;
@@ -256,7 +268,7 @@ export function toValues(fn: string, arg: string, x: unknown): { values: tf.Tens
 }
 
 /** A kernel width: one number, or one number per input dimension. */
-export type Sigma = number | readonly number[] | Float32Array | tf.Tensor;
+export type Sigma = number | readonly number[] | NumericTypedArray | tf.Tensor;
 
 /**
  * The rule for a valid bandwidth, in one place: σ is a finite number > 0, either one scalar
