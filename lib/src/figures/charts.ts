@@ -5,7 +5,7 @@
  */
 import { describe, fail } from "../errors";
 import { checkRange, optionalString, resolveSeries, resolveSize, seriesLegend, toNumbers } from "./convert";
-import { FIGURE_PADDING, vegaLiteConfig } from "./style";
+import { estimateTextWidth, FIGURE_PADDING, vegaLiteConfig } from "./style";
 import type { FigureSeries, FigureSizeOptions, Figure, SeriesInput, SeriesStyle } from "./types";
 import { checkOptions } from "../validate";
 
@@ -240,7 +240,7 @@ interface ChartsLayout {
 function chartsSpec(panels: readonly ChartPanel[], l: ChartsLayout): Record<string, unknown> {
   const n = panels.length;
   // First estimates of the space around the panels; rendering corrects them to the exact size.
-  const legendWidth = l.legend ? 40 + Math.min(320, Math.max(...l.names.map((s) => 0.8 * s.length * 10.5))) : 0;
+  const legendWidth = l.legend ? 40 + Math.min(320, Math.max(...l.names.map((s) => estimateTextWidth(s, 10.5)))) : 0;
   const fieldBars = panels.filter((p) => p.field !== undefined).length * 70;
   const left = 56;
   const top = panels.some((p) => p.title !== undefined) ? 20 : 4;

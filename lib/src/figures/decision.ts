@@ -4,7 +4,7 @@
  */
 import { describe, fail } from "../errors";
 import { checkRange, optionalString, resolveSize, toNumbers } from "./convert";
-import { FIGURE_PADDING, SERIES_COLORS, vegaLiteConfig } from "./style";
+import { estimateTextWidth, FIGURE_PADDING, SERIES_COLORS, vegaLiteConfig } from "./style";
 import type { FigureSizeOptions } from "./types";
 import { checkOptions } from "../validate";
 
@@ -327,7 +327,7 @@ function decisionSpec(panels: readonly DecisionPanel[], l: DecisionLayout): Reco
   const boundaryNames = [...new Set(panels.flatMap((p) => p.boundaries.map((b) => b.name)))];
   const styleOf = new Map(panels.flatMap((p) => p.boundaries.map((b) => [b.name, b.style] as const)));
   // First estimates of the space around the panels; rendering corrects them to the exact size.
-  const legendWidth = 40 + 0.8 * 10.5 * Math.max(...[...l.classNames, ...boundaryNames].map((s) => s.length));
+  const legendWidth = 40 + Math.max(...[...l.classNames, ...boundaryNames].map((s) => estimateTextWidth(s, 10.5)));
   const left = 50;
   const top = panels.some((p) => p.title !== undefined) ? 20 : 4;
   const figureTitle = l.title === undefined ? 0 : 22;
