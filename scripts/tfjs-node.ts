@@ -137,18 +137,25 @@ function installedPackage(root: string): { dir: string; version: string } | unde
   }
 }
 
+/** The facts {@link checkPlatform} decides on. */
+export interface PlatformInfo {
+  readonly platform: string;
+  readonly arch: string;
+  /** The C library's version (`"2.36"`), or `undefined` where Node.js reports none (musl). */
+  readonly glibc: string | undefined;
+}
+
 /** Stops with a clear message where the wheel's libraries cannot run. */
 export function checkPlatform(
-  platform: string = process.platform,
-  arch: string = process.arch,
-  glibc: string | undefined = glibcVersion(),
+  info: PlatformInfo = { platform: process.platform, arch: process.arch, glibc: glibcVersion() },
 ): void {
+  const { platform, arch, glibc } = info;
   if (platform !== "linux" || arch !== "x64") {
     throw new SetupError(
       [
         `npm run tfjs-node builds tfjs-node from PyPI's Linux x86-64 TensorFlow wheel; this is ${platform}-${arch}.`,
-        "  On macOS and Windows, tfjs-node's own install step downloads its library: `npm install` does it",
-        "  when TensorFlow's download host is reachable. Without tfjs-node, lib runs on wasm.",
+        "  Elsewhere (macOS, Windows x64, Linux arm64) tfjs-node's own install step downloads its library:",
+        "  `npm install` does it where TensorFlow's download host is reachable. Without tfjs-node, lib runs on wasm.",
       ].join("\n"),
     );
   }
@@ -160,7 +167,9 @@ export function checkPlatform(
   }
   const [major = 0, minor = 0] = glibc.split(".").map(Number);
   if (major < 2 || (major === 2 && minor < 17)) {
-    throw new SetupError(`The TensorFlow wheel needs glibc 2.17 or newer; this system has glibc ${glibc}.`);
+    throw new SetupError(
+      `The TensorFlow wheel needs glibc 2.17 or newer; this system has glibc ${glibc}. Without tfjs-node, lib runs on wasm.`,
+    );
   }
 }
 
