@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): lint and format, type-check, build, then the unit tests
-# on every available backend, the package test, the notebook tests and the browser test.
+# on every backend, the package test, the install command's tests, the notebook tests and the
+# browser test.
 #
 # Every stage runs even when an earlier one failed, so one run shows every problem. Lint, format,
 # type-check and build count as one check each; the test stages count their tests. The last line
@@ -73,6 +74,7 @@ fail=$((fail + f))
 if [ "$f" -ne 0 ]; then stages_failed+=("unit tests"); fi
 
 node_tests "package test (npm pack of lib, installed into an empty folder)" test/package/*.test.ts
+node_tests "install command (npm run tfjs-node)" test/tfjs-node/*.test.ts
 
 # The notebook tests create the project's Python environment (.venv) when it is missing.
 node_tests "notebook tests (Python environment, runner, every notebook)" test/notebooks/*.test.ts
