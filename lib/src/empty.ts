@@ -91,21 +91,36 @@ export function findEmpty(
 ): number[] {
   const empty = emptyRows(scores);
   if (empty.length > 0 && Number.isFinite(kernel.support) && policy === "throw") {
-    const first = empty[0] as number;
-    const row = tf.slice(queries, [first, 0], [1, -1]);
-    // The query as the caller gave it: add back the shift its points were centred by.
-    const at = Array.from(row.dataSync(), (v, j) => v + (shift[j] ?? 0));
-    row.dispose();
-    failEmpty(fn, {
-      count: empty.length,
-      total: queries.shape[0],
-      first: offset + first,
-      at,
-      kernel: kernel.name,
-      noun,
-    });
+    failEmptyRows(fn, empty, queries, offset, kernel.name, noun, shift);
   }
   return empty;
+}
+
+/**
+ * Throws the `"throw"` policy's error for a chunk's empty rows (indices into `queries`), naming
+ * the first query as the caller gave it: the shift its points were centred by is added back.
+ */
+export function failEmptyRows(
+  fn: string,
+  empty: readonly number[],
+  queries: tf.Tensor2D,
+  offset: number,
+  kernel: string,
+  noun: "key" | "point",
+  shift: readonly number[],
+): never {
+  const first = empty[0] as number;
+  const row = tf.slice(queries, [first, 0], [1, -1]);
+  const at = Array.from(row.dataSync(), (v, j) => v + (shift[j] ?? 0));
+  row.dispose();
+  return failEmpty(fn, {
+    count: empty.length,
+    total: queries.shape[0],
+    first: offset + first,
+    at,
+    kernel,
+    noun,
+  });
 }
 
 /**

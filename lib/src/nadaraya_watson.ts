@@ -14,7 +14,14 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 import { maxAbsColumns, scaledSquaredDistances, toWidths, type Widths } from "./distance";
-import { checkOnEmpty, failEmpty, findEmpty, nearestWeights, softmaxWithEmpty, type OnEmpty } from "./empty";
+import {
+  checkOnEmpty,
+  failEmptyRows,
+  findEmpty,
+  nearestWeights,
+  softmaxWithEmpty,
+  type OnEmpty,
+} from "./empty";
 import { describe, fail } from "./errors";
 import { checkDenseMemory } from "./memory";
 import { resolveKernel, type Kernel, type KernelName } from "./kernels";
@@ -396,20 +403,8 @@ function fillEmpty(
 ): void {
   const k = p.values.shape[1];
   const compact = Number.isFinite(p.kernel.support);
-  if (compact && p.onEmpty === "throw") {
-    const first = empty[0] as number;
-    const row = tf.slice(queries, [first, 0], [1, -1]);
-    const at = Array.from(row.dataSync(), (v, j) => v + (p.shift[j] ?? 0));
-    row.dispose();
-    failEmpty(fn, {
-      count: empty.length,
-      total: queries.shape[0],
-      first: offset + first,
-      at,
-      kernel: p.kernel.name,
-      noun: "key",
-    });
-  }
+  if (compact && p.onEmpty === "throw")
+    failEmptyRows(fn, empty, queries, offset, p.kernel.name, "key", p.shift);
   if (compact && p.onEmpty === "nan") {
     for (const i of empty) out.fill(Number.NaN, i * k, (i + 1) * k);
     return;
