@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the unit tests once per available TensorFlow.js backend and prints one summary line.
-# Usage: scripts/unit.sh [test files…]   (default: test/unit/*.test.ts)
+# Usage: scripts/unit.sh [test files…]   (default: every test/unit/**/*.test.ts)
 set -uo pipefail
+shopt -s globstar
 cd "$(dirname "$0")/.."
 
 files=("$@")
-[ ${#files[@]} -gt 0 ] || files=(test/unit/*.test.ts)
+[ ${#files[@]} -gt 0 ] || files=(test/unit/**/*.test.ts)
 
 backends=(wasm cpu)
 if node -e 'require.resolve("@tensorflow/tfjs-node")' 2>/dev/null; then backends=(tensorflow "${backends[@]}"); fi

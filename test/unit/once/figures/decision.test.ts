@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 
-import { decisionFigure, grid2d, initBackend, loadIris, parzenClassifier } from "../../lib/src/index";
-import { renderSvgWithWarnings } from "../../lib/src/figures/render";
-import { take } from "./helpers";
+import { decisionFigure, grid2d, initBackend, loadIris, parzenClassifier } from "../../../../lib/src/index";
+import { renderSvgWithWarnings } from "../../../../lib/src/figures/render";
+import { take } from "../../helpers";
 
 before(async () => {
   await initBackend({ quiet: true });

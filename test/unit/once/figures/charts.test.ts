@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 
-import { chartsFigure, initBackend, renderSvg, svgToPng } from "../../lib/src/index";
-import { renderSvgWithWarnings } from "../../lib/src/figures/render";
+import { chartsFigure, initBackend, renderSvg, svgToPng } from "../../../../lib/src/index";
+import { renderSvgWithWarnings } from "../../../../lib/src/figures/render";
 
 before(async () => {
   await initBackend({ quiet: true });

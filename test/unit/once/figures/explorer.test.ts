@@ -19,7 +19,7 @@ import {
   type DisplayBundle,
   type ExplorerFigure,
   type KernelName,
-} from "../../lib/src/index";
+} from "../../../../lib/src/index";
 
 // vega-lite 5.6.1 and vega 5.33.0, as bundled by JupyterLab 4.6.6 (devDependencies under aliases).
 const vl5 = require("vega-lite-5") as {

@@ -12,7 +12,7 @@ import {
   trueFunction,
   tutorialData,
   writeCsv,
-} from "../../lib/src/index";
+} from "../../../lib/src/index";
 
 function tempFile(name: string, text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ap-csv-"));

@@ -5,9 +5,9 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 
-import { BACKEND_ENV, BACKEND_REASON_ENV, currentBackend, initBackend } from "../../lib/src/index";
+import { BACKEND_ENV, BACKEND_REASON_ENV, currentBackend, initBackend } from "../../../lib/src/index";
 
-const root = path.resolve(__dirname, "..", "..");
+const root = path.resolve(__dirname, "..", "..", "..");
 
 /** Runs a snippet in a fresh Node process with the given backend variable; returns stdout and stderr. */
 function run(

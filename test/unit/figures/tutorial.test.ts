@@ -29,9 +29,9 @@ import {
   type HeatmapsFigure,
   type KernelName,
   type LinesFigure,
-} from "../../lib/src/index";
-import { renderSvgWithWarnings } from "../../lib/src/figures/render";
-import { REFERENCE_PROFILES, assertClose, referenceNW } from "./helpers";
+} from "../../../lib/src/index";
+import { renderSvgWithWarnings } from "../../../lib/src/figures/render";
+import { REFERENCE_PROFILES, assertClose, referenceNW } from "../helpers";
 
 before(async () => {
   await initBackend({ quiet: true });
@@ -641,7 +641,7 @@ describe("toPlotly (what openFigure sends)", () => {
 
 describe("README", () => {
   test("the figures example runs, prints what its comments say and writes both files", () => {
-    const root = path.resolve(__dirname, "..", "..");
+    const root = path.resolve(__dirname, "..", "..", "..");
     const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
     const match = /```js\n(\/\/ figures-example\.mjs[\s\S]*?)```/.exec(readme);
     assert.ok(match, "README has the figures-example.mjs block");
