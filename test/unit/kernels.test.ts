@@ -140,7 +140,9 @@ describe("defineKernel: a kernel from one function of the scaled offset", () => 
     const wide = defineKernel((r) => tf.onesLike(r), { name: "flat", support: 1 });
     assert.deepEqual(take(evaluateKernel(wide, [-1.5, -0.99, 0, 0.99, 1, 2])), [0, 1, 1, 1, 0, 0]);
     assert.throws(() => nadarayaWatson([0, 1], [5, 7], [10], wide, { sigma: 0.5 }), {
-      message: /^nadarayaWatson: 1 of 1 queries have no key inside the flat kernel's support/,
+      message:
+        "nadarayaWatson: 1 of 1 queries have no key inside the flat kernel's support (first: query 0 at 10); " +
+        "widen sigma, or pass onEmpty: 'nan' or 'nearest'.",
     });
     assert.deepEqual(
       take(nadarayaWatson([0, 1], [5, 7], [10], wide, { sigma: 0.5, onEmpty: "nearest" }).predictions),
@@ -191,7 +193,7 @@ describe("defineKernel: a kernel from one function of the scaled offset", () => 
         "defineKernel: profile must be finite, got [Infinity, 4, 2, 1, 0.5] at r = [0, 0.25, 0.5, 1, 2].",
     });
     assert.throws(() => defineKernel((r) => tf.neg(r)), {
-      message: /^defineKernel: profile must be positive at r = 0, got -?0\.$/,
+      message: "defineKernel: profile must be positive at r = 0, got 0.",
     });
     assert.throws(() => defineKernel(tentFn, { support: 0 }), {
       message: "defineKernel: options.support must be a number > 0 (or Infinity), got 0.",

@@ -52,18 +52,13 @@ describe("labelled 2-D data", () => {
   });
 
   test("loadIris rejects unknown features and repeated species", () => {
-    assert.throws(
-      () => loadIris({ features: ["petal_area" as "petal_width"] }),
-      (e: Error) =>
-        e.message ===
+    assert.throws(() => loadIris({ features: ["petal_area" as "petal_width"] }), {
+      message:
         'loadIris: options.features entries must be one of sepal_length, sepal_width, petal_length, petal_width, got "petal_area".',
-    );
-    assert.throws(
-      () => loadIris({ species: ["setosa", "setosa"] }),
-      (e: Error) =>
-        e.message ===
-        'loadIris: options.species must not repeat an entry, got ["setosa", "setosa"] (length 2).',
-    );
+    });
+    assert.throws(() => loadIris({ species: ["setosa", "setosa"] }), {
+      message: 'loadIris: options.species must not repeat an entry, got ["setosa", "setosa"] (length 2).',
+    });
   });
 
   test("grid2d covers the padded bounding box, row by row", () => {
@@ -86,10 +81,8 @@ describe("labelled 2-D data", () => {
       { steps: 5, pad: 0.1 },
     );
     assert.deepEqual(padded.x, [-1, 2, 5, 8, 11]);
-    assert.throws(
-      () => grid2d([[0, 0, 0]]),
-      (e: Error) =>
-        e.message === "grid2d: points must be finite [x, y] pairs, got [0, 0, 0] (length 3) at index 0.",
-    );
+    assert.throws(() => grid2d([[0, 0, 0]]), {
+      message: "grid2d: points must be finite [x, y] pairs, got [0, 0, 0] (length 3) at index 0.",
+    });
   });
 });
