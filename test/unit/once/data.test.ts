@@ -1,3 +1,4 @@
+// data.ts: the seeded tutorial data, its generator and its CSV files; plain numbers, no tensor.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
