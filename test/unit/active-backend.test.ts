@@ -1,4 +1,4 @@
-// backend.ts, on every backend: this process runs on the backend scripts/unit.sh asked for, so a
+// backend.ts on every backend: this process runs on the backend scripts/unit.sh asked for, so a
 // suite that passes here has really run on it. How the backend is chosen: once/backend.test.ts.
 import assert from "node:assert/strict";
 import { test } from "node:test";
