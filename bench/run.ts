@@ -19,7 +19,7 @@ import * as path from "node:path";
 
 import { BACKENDS } from "../lib/src/backend";
 import { tutorialData, writeCsv } from "../lib/src/data";
-import { ensureBenchEnv, ROOT, type BenchEnv } from "./env";
+import { ensureBenchEnv, PROJECT_ROOT as ROOT, type BenchEnv } from "../scripts/python-env";
 import { PREFIX, Worker, type Message } from "./protocol";
 import {
   LATEST,
