@@ -198,7 +198,7 @@ async function withUv(
       `Creating the Python environment ${rel} with Python ${found.version} (${found.command}), using uv ${uv.version}…`,
     );
     const made = await run(uv.uv, ["venv", "--quiet", "--python", found.command, venvDir], env);
-    if (made.code !== 0) return `uv venv said: ${lastLines(made.output, 1) || `exit code ${made.code}`}`;
+    if (made.code !== 0) return `uv venv said: ${uvReason(made.output) || `exit code ${made.code}`}`;
   }
   const version = probeVersion(python, env).version;
   if (version === undefined) return `the interpreter of ${rel} does not run`;
@@ -209,14 +209,27 @@ async function withUv(
   const started = Date.now();
   const installed = await run(uv.uv, args, env);
   fs.writeFileSync(path.join(venvDir, "uv-install.log"), installed.output);
-  if (installed.code !== 0) {
-    const said = installed.output.split(/\r?\n/).filter((l) => /error/i.test(l));
-    return `uv said: ${lastLines(said.join("\n") || installed.output, 1) || `exit code ${installed.code}`}`;
-  }
+  if (installed.code !== 0) return `uv said: ${uvReason(installed.output) || `exit code ${installed.code}`}`;
   writeStamp(venvDir, text, version, "uv");
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   spec.log(`Python environment ready (Python ${version}; uv installed it in ${seconds} s).`);
   return { venvDir, python, version, changed: true, installer: "uv", requirements: spec.requirements };
+}
+
+/** uv's error in one line: its `error:` line and the innermost `cause:` (e.g. "Connection refused"). */
+export function uvReason(output: string): string {
+  const lines = output.split(/\r?\n/).map((l) => l.trim());
+  const error = lines
+    .find((l) => l.startsWith("error:"))
+    ?.slice("error:".length)
+    .trim();
+  const cause = lines
+    .filter((l) => l.startsWith("cause:"))
+    .pop()
+    ?.slice("cause:".length)
+    .trim();
+  if (error === undefined) return lastLines(output, 1);
+  return cause === undefined ? error : `${error}: ${cause}`;
 }
 
 /** Sets the environment up with Python's `venv` and pip. */
