@@ -127,7 +127,7 @@ export async function ensureBenchEnv(
     installer: options.installer,
     venvDir: BENCH_VENV,
     minPython: BENCH_MIN_PYTHON,
-    who: "The benchmark's Python baselines",
+    who: "The benchmark's numpy 2.4",
     log: (line: string) => log(`bench: ${line}`),
   };
   const problems: string[] = [];

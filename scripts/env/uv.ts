@@ -11,7 +11,7 @@ import * as path from "node:path";
 
 import { lastLines, run, SetupError } from "./commands";
 import { withLock } from "./lock";
-import { findPython, hasPip, isExecutable, venvPython, which } from "./python";
+import { findPython, isExecutable, venvPython, which } from "./python";
 
 /** The variable that forces an installer. */
 export const INSTALLER_VARIABLE = "ATTENTION_POOLING_INSTALLER";
@@ -153,14 +153,15 @@ async function pinnedUv(source: UvSource): Promise<{ uv: string; version: string
       PIP_DISABLE_PIP_VERSION_CHECK: "1",
       PIP_USER: "0",
       PIP_REQUIRE_VIRTUALENV: "0",
+      PIP_ROOT_USER_ACTION: "ignore",
       PYTHONNOUSERSITE: "1",
     };
     const install = ["-m", "pip", "install", "--no-input", "--progress-bar", "off"];
     const args = [...install, "--only-binary=:all:", "--no-deps", "-r", requirements];
-    let res;
-    if (hasPip(python, pipEnv)) {
-      res = await run(python, [...args, "--target", toolsDir], pipEnv);
-    } else {
+    let res = await run(python, [...args, "--target", toolsDir], pipEnv);
+    if (res.code !== 0 && /No module named '?pip'?(\s|$)/m.test(res.output)) {
+      // A Python without pip (Debian's python3 without python3-pip) can still make a venv that has one.
+      fs.rmSync(toolsDir, { recursive: true, force: true });
       res = await run(python, ["-m", "venv", toolsDir], pipEnv);
       if (res.code === 0) res = await run(venvPython(toolsDir), args, pipEnv);
     }

@@ -521,6 +521,37 @@ describe("python environment setup", () => {
     });
 
     test(
+      "a Python without pip (Debian's python3 without python3-pip) installs uv through a venv of its own",
+      { timeout: 300_000 },
+      async () => {
+        const blocker = fs.mkdtempSync(path.join(tmp, "no-pip-"));
+        fs.mkdirSync(path.join(blocker, "pip"));
+        fs.writeFileSync(
+          path.join(blocker, "pip", "__init__.py"),
+          "raise ModuleNotFoundError(\"No module named 'pip'\")\n",
+        );
+        const dir = shimDir(tmp, "python3", `#!/bin/sh\nPYTHONPATH=${blocker} exec ${python} "$@"\n`);
+        const shimEnv = env({ PATH: `${dir}${path.delimiter}${pathWithoutUv}` });
+        assert.notEqual(spawnSync("python3", ["-m", "pip", "--version"], { env: shimEnv }).status, 0);
+        const ownTools = path.join(tmp, "tools-from-venv");
+        const venvDir = path.join(tmp, "venv-no-pip");
+        const made = await ensurePythonEnv({
+          venvDir,
+          requirements: nothing,
+          toolsDir: ownTools,
+          env: shimEnv,
+          log: quiet,
+        });
+        assert.equal(made.installer, "uv");
+        assert.ok(
+          fs.existsSync(path.join(ownTools, "pyvenv.cfg")),
+          "the tools folder is a virtual environment",
+        );
+        assert.equal(madeByUv(venvDir), pinnedUv);
+      },
+    );
+
+    test(
       "uv unable to reach the index: says what uv said, then pip tries and names the index setting",
       { timeout: 180_000 },
       async () => {
