@@ -5,6 +5,7 @@
  * `.in` file asks otherwise; `npm run lock:python -- --upgrade` moves everything to the newest allowed.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 import { run, runMain, SetupError } from "./env/commands";
@@ -67,7 +68,7 @@ async function main(): Promise<void> {
   const env = uvEnv(process.env);
   for (const lock of LOCKS) {
     const output = path.join(PROJECT_ROOT, lock.output);
-    const tmp = fs.mkdtempSync(path.join(path.dirname(output), ".lock-"));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lock-python-"));
     try {
       const input =
         typeof lock.input === "string" ? path.join(PROJECT_ROOT, lock.input) : path.join(tmp, "in.txt");
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
         "--quiet",
       ];
       if (lock.python !== undefined) args.push("--universal", "--python-version", lock.python);
+      if (typeof lock.input !== "string") args.push("--no-annotate"); // "via" would name a temporary file
       if (lock.constraints !== undefined)
         args.push("--constraint", path.join(PROJECT_ROOT, lock.constraints));
       if (upgrade) args.push("--upgrade");
