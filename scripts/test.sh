@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): lint and format, type-check, build, then the unit tests
-# on every available backend, the notebook tests and the browser test.
+# on every backend, the package test, the install command's tests, the notebook tests and the
+# browser test.
 #
 # Every stage runs even when an earlier one failed, so one run shows every problem. Lint, format,
 # type-check and build count as one check each; the test stages count their tests. The last line
@@ -71,6 +72,9 @@ if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then f=1; fi
 pass=$((pass + p))
 fail=$((fail + f))
 if [ "$f" -ne 0 ]; then stages_failed+=("unit tests"); fi
+
+node_tests "package test (npm pack of lib, installed into an empty folder)" test/package/*.test.ts
+node_tests "install command (npm run tfjs-node)" test/tfjs-node/*.test.ts
 
 # The notebook tests create the project's Python environment (.venv) when it is missing.
 node_tests "notebook tests (Python environment, runner, every notebook)" test/notebooks/*.test.ts

@@ -30,7 +30,7 @@ async function main(): Promise<void> {
       const [keys, values] = data();
       const before = lib.tf.memory().numTensors;
       const start = process.hrtime.bigint();
-      const fit = lib.fitBandwidth(keys, values, { kernel: "gaussian" });
+      const fit = lib.fitBandwidth(keys, values, "gaussian");
       const seconds = since(start);
       return {
         seconds,

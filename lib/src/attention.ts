@@ -12,7 +12,8 @@ import * as tf from "@tensorflow/tfjs-core";
 
 import { seededRandom } from "./data";
 import { describe, fail } from "./errors";
-import { toPoints, toValues, type TensorInput } from "./validate";
+import { checkDenseMemory } from "./memory";
+import { checkInteger, checkOptions, checkPositive, type TensorInput, toPoints, toValues } from "./validate";
 
 /**
  * Scales each row of `x` to unit Euclidean length, x_i / ‖x_i‖, projecting points onto the
@@ -57,40 +58,45 @@ export interface ScaledDotProductOptions {
 
 /** The result of {@link scaledDotProductAttention}. The caller disposes of its tensors. */
 export interface ScaledDotProductResult {
-  /** Pooled values: `[nQueries]` for values `[nKeys]`, `[nQueries, k]` for values `[nKeys, k]`. */
-  readonly outputs: tf.Tensor;
+  /**
+   * The pooled values α V, as `nadarayaWatson` names them: `[nQueries]` for values `[nKeys]`,
+   * `[nQueries, k]` for values `[nKeys, k]`.
+   */
+  readonly predictions: tf.Tensor;
   /** Attention weights `[nQueries, nKeys]`, rows summing to 1. */
   readonly weights: tf.Tensor2D;
 }
 
 /**
- * Scaled dot-product attention: α = softmax(s · Q Kᵀ) row by row, outputs α V.
+ * Scaled dot-product attention: α = softmax(s · Q Kᵀ) row by row, predictions α V.
  *
- * @param queries `[m, d]` query vectors.
+ * The arguments come in this library's one order, the data then the queries, as in
+ * `nadarayaWatson(keys, values, queries)` (PyTorch's `scaled_dot_product_attention` takes the
+ * queries first).
+ *
  * @param keys `[n, d]` key vectors.
  * @param values `[n]` or `[n, k]` values, one per key.
+ * @param queries `[m, d]` query vectors.
  * @param options `scale` s (default 1/√d) or `temperature` T = 1/s.
- * @returns outputs `[m]` or `[m, k]` and weights `[m, n]`.
+ * @returns predictions `[m]` or `[m, k]` and weights `[m, n]`.
  *
  * @example
  * ```ts
  * await initBackend();
- * const { outputs, weights } = scaledDotProductAttention([[1, 0]], [[1, 0], [0, 1]], [10, 20], { temperature: 0.5 });
+ * const { predictions, weights } = scaledDotProductAttention([[1, 0], [0, 1]], [10, 20], [[1, 0]], { temperature: 0.5 });
  * weights.print(); // [[0.8808, 0.1192]] = softmax([2, 0])
- * outputs.print(); // [11.19]
- * tf.dispose([outputs, weights]);
+ * predictions.print(); // [11.19]
+ * tf.dispose([predictions, weights]);
  * ```
  */
 export function scaledDotProductAttention(
-  queries: TensorInput,
   keys: TensorInput,
   values: TensorInput,
+  queries: TensorInput,
   options: ScaledDotProductOptions = {},
 ): ScaledDotProductResult {
   const fn = "scaledDotProductAttention";
-  if (typeof options !== "object" || options === null) {
-    fail(fn, `options must be an object, got ${describe(options)}`);
-  }
+  checkOptions(fn, options);
   if (options.scale !== undefined && options.temperature !== undefined) {
     fail(
       fn,
@@ -99,12 +105,12 @@ export function scaledDotProductAttention(
   }
   const owned: tf.Tensor[] = [];
   try {
-    const q = toPoints(fn, "queries", queries);
-    owned.push(q);
     const k = toPoints(fn, "keys", keys);
     owned.push(k);
     const { values: v, vector } = toValues(fn, "values", values);
     owned.push(v);
+    const q = toPoints(fn, "queries", queries);
+    owned.push(q);
     const d = k.shape[1];
     if (q.shape[1] !== d)
       fail(fn, `queries and keys must have the same dimension, got ${q.shape[1]} and ${d}`);
@@ -112,30 +118,23 @@ export function scaledDotProductAttention(
       fail(fn, `keys and values must have the same length, got ${k.shape[0]} and ${v.shape[0]}`);
     }
     let scale = 1 / Math.sqrt(d);
-    if (options.scale !== undefined) scale = positive(fn, "options.scale", options.scale);
+    if (options.scale !== undefined) scale = checkPositive(fn, "options.scale", options.scale);
     if (options.temperature !== undefined)
-      scale = 1 / positive(fn, "options.temperature", options.temperature);
+      scale = 1 / checkPositive(fn, "options.temperature", options.temperature);
+    checkDenseMemory(fn, q.shape[0], k.shape[0], 1, undefined, "pass fewer queries per call");
     return tf.tidy(() => {
       const weights = tf.softmax(tf.mul(tf.matMul(q, k, false, true), scale)) as tf.Tensor2D;
       const pooled = tf.matMul(weights, v);
-      return { outputs: vector ? tf.reshape(pooled, [-1]) : pooled, weights };
+      return { predictions: vector ? tf.reshape(pooled, [-1]) : pooled, weights };
     });
   } finally {
     tf.dispose(owned);
   }
 }
 
-function positive(fn: string, arg: string, v: unknown): number {
-  if (typeof v !== "number" || !Number.isFinite(v) || v <= 0)
-    fail(fn, `${arg} must be finite and > 0, got ${describe(v)}`);
-  return v;
-}
-
 function checkShape(fn: string, n: unknown, d: unknown, seed: unknown): void {
-  if (typeof n !== "number" || !Number.isInteger(n) || n < 1)
-    fail(fn, `n must be a positive integer, got ${describe(n)}`);
-  if (typeof d !== "number" || !Number.isInteger(d) || d < 1)
-    fail(fn, `d must be a positive integer, got ${describe(d)}`);
+  checkInteger(fn, "n", n);
+  checkInteger(fn, "d", d);
   if (typeof seed !== "string" || seed.length === 0)
     fail(fn, `seed must be a non-empty string, got ${describe(seed)}`);
 }

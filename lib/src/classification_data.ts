@@ -8,6 +8,7 @@ import * as path from "node:path";
 
 import { dataDir, readCsv, seededRandom } from "./data";
 import { describe, fail } from "./errors";
+import { checkInteger, checkNonNegative, checkOptions } from "./validate";
 
 /** Points with one integer class label each. */
 export interface LabelledPoints {
@@ -52,17 +53,11 @@ export interface TwoMoonsOptions {
  */
 export function twoMoons(options: TwoMoonsOptions = {}): LabelledPoints {
   const fn = "twoMoons";
-  if (typeof options !== "object" || options === null) {
-    fail(fn, `options must be an object, got ${describe(options)}`);
-  }
+  checkOptions(fn, options);
   const perClass = options.perClass ?? 100;
-  if (!Number.isInteger(perClass) || perClass < 1) {
-    fail(fn, `options.perClass must be a positive integer, got ${describe(perClass)}`);
-  }
+  checkInteger(fn, "options.perClass", perClass);
   const noise = options.noise ?? 0.25;
-  if (typeof noise !== "number" || !Number.isFinite(noise) || noise < 0) {
-    fail(fn, `options.noise must be a finite number >= 0, got ${describe(noise)}`);
-  }
+  checkNonNegative(fn, "options.noise", noise);
   const rng = seededRandom(options.seed ?? MOONS_SEED);
   const points: number[][] = [];
   const labels: number[] = [];
@@ -118,9 +113,7 @@ export interface LoadIrisOptions {
  */
 export function loadIris(options: LoadIrisOptions = {}): LabelledPoints {
   const fn = "loadIris";
-  if (typeof options !== "object" || options === null) {
-    fail(fn, `options must be an object, got ${describe(options)}`);
-  }
+  checkOptions(fn, options);
   const features = [...(options.features ?? IRIS_FEATURES)];
   const species = [...(options.species ?? IRIS_SPECIES)];
   checkSubset(fn, "options.features", features, IRIS_FEATURES);
@@ -200,12 +193,9 @@ export function grid2d(points: readonly (readonly number[])[], options: Grid2DOp
     }
   });
   const steps = options.steps ?? 150;
-  if (!Number.isInteger(steps) || steps < 2)
-    fail(fn, `options.steps must be an integer >= 2, got ${describe(steps)}`);
+  checkInteger(fn, "options.steps", steps, 2);
   const pad = options.pad ?? 0.1;
-  if (typeof pad !== "number" || !Number.isFinite(pad) || pad < 0) {
-    fail(fn, `options.pad must be a finite number >= 0, got ${describe(pad)}`);
-  }
+  checkNonNegative(fn, "options.pad", pad);
   const axis = (j: number): number[] => {
     const v = points.map((p) => p[j] as number);
     let lo = Math.min(...v);

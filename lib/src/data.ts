@@ -8,6 +8,7 @@ import * as path from "node:path";
 import seedrandom from "seedrandom";
 
 import { describe, fail } from "./errors";
+import { checkInteger } from "./validate";
 
 /** The seed of the tutorial data shipped in `data/tutorial/`. */
 export const TUTORIAL_SEED = "attention-pooling";
@@ -69,7 +70,7 @@ export function seededRandom(seed: string): { uniform: () => number; normal: () 
  * All numbers are rounded to 6 decimals. The shipped `data/tutorial/*.csv` use {@link TUTORIAL_SEED}.
  */
 export function tutorialData(seed: string = TUTORIAL_SEED, n = 40): TutorialData {
-  if (!Number.isInteger(n) || n < 1) fail("tutorialData", `n must be a positive integer, got ${describe(n)}`);
+  checkInteger("tutorialData", "n", n);
   const rng = seededRandom(seed);
   const xTrain = Array.from({ length: n }, () => round6(rng.uniform() * 5)).sort((a, b) => a - b);
   const yTrain = xTrain.map((x) => round6(trueFunction(x) + rng.normal()));
@@ -153,8 +154,13 @@ export function writeCsv(file: string, table: Record<string, readonly number[]>,
   fs.writeFileSync(file, lines.join("\n") + "\n");
 }
 
-/** The project's `data/` folder, found from this module inside a checkout. */
+/**
+ * The `data/` folder: inside the installed package (`npm pack` copies the project's `data/` into
+ * it), or the project's own in a checkout.
+ */
 export function dataDir(): string {
+  const packaged = path.resolve(__dirname, "..", "data");
+  if (fs.existsSync(path.join(packaged, "tutorial"))) return packaged;
   return path.resolve(__dirname, "..", "..", "data");
 }
 

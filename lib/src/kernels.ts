@@ -11,7 +11,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 import { describe, fail } from "./errors";
-import { checkSigma, toFloatTensor, type TensorInput } from "./validate";
+import { checkInteger, checkOptions, checkSigma, type TensorInput, toFloatTensor } from "./validate";
 
 /** A radial similarity kernel. */
 export interface Kernel {
@@ -36,6 +36,30 @@ export interface Kernel {
    * have one; a kernel from {@link defineKernel} has none.
    */
   readonly vegaLog?: string;
+  /**
+   * Whether log k is finite for every finite r² (the Gaussian, the constant kernel): then only an
+   * overflow of r² can leave a query with no weight, which Nadaraya-Watson checks for cheaply.
+   */
+  readonly finiteLog?: boolean;
+  /**
+   * When log k(r) = c·r² exactly, the coefficient c < 0 (the Gaussian's −½). The paths that use
+   * the closed form read it here: the leave-one-out loss (logits straight from the squared
+   * distances), the windowed path's truncation bound, and the density's normalising constant.
+   */
+  readonly logQuadratic?: number;
+  /**
+   * Compact polynomial kernels: the profile as polynomials in u = (x − q)/σ on each side of the
+   * query, for |u| < 1. `right[p]` multiplies u^p for keys at or right of the query (u ≥ 0),
+   * `left[p]` for u < 0; normalising constants are left out, as they cancel in the weights. The
+   * windowed path sums a window through a tree of moments with it.
+   */
+  readonly polynomial?: { readonly left: readonly number[]; readonly right: readonly number[] };
+  /**
+   * `[m, n]` float32 temporaries alive at the peak of one dense pooling step with 1-D points,
+   * measured with `tf.profile` on wasm (peak bytes / 4mn). The memory pre-flight reads it; a kernel
+   * from {@link defineKernel} has none and is assumed to need 12.
+   */
+  readonly peakTemporaries?: number;
 }
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
@@ -69,6 +93,9 @@ const gaussian: Kernel = {
   value: (r2) => tf.tidy(() => tf.exp(tf.mul(r2, -0.5))),
   logValue: (r2) => tf.mul(r2, -0.5),
   vegaLog: "-r * r / 2",
+  finiteLog: true,
+  logQuadratic: -0.5,
+  peakTemporaries: 2,
 };
 
 const boxcar: Kernel = {
@@ -79,6 +106,8 @@ const boxcar: Kernel = {
   value: (r2) => tf.tidy(() => tf.cast(inside(r2), "float32")),
   logValue: (r2) => tf.tidy(() => tf.where(inside(r2), tf.zerosLike(r2), tf.fill(r2.shape, NEG_INF))),
   vegaLog: "r < 1 ? 0 : log(0)",
+  polynomial: { left: [1], right: [1] },
+  peakTemporaries: 6.5,
 };
 
 const constant: Kernel = {
@@ -89,6 +118,8 @@ const constant: Kernel = {
   value: (r2) => tf.onesLike(r2),
   logValue: (r2) => tf.zerosLike(r2),
   vegaLog: "0",
+  finiteLog: true,
+  peakTemporaries: 2,
 };
 
 const triangularValue = (r2: tf.Tensor): tf.Tensor => tf.tidy(() => tf.relu(tf.sub(1, radius(r2))));
@@ -101,6 +132,8 @@ const triangular: Kernel = {
   value: triangularValue,
   logValue: (r2) => tf.tidy(() => maskedLog(tf.sub(1, radius(r2)))),
   vegaLog: "r < 1 ? log(1 - r) : log(0)",
+  polynomial: { left: [1, 1], right: [1, -1] },
+  peakTemporaries: 10.5,
 };
 
 /** The tutorial's "Epanechikov" (sic): the triangular kernel under the tutorial's name. */
@@ -114,6 +147,8 @@ const epanechnikov: Kernel = {
   value: (r2) => tf.tidy(() => tf.mul(0.75, tf.relu(tf.sub(1, r2)))),
   logValue: (r2) => tf.tidy(() => tf.add(Math.log(0.75), maskedLog(tf.sub(1, r2)))),
   vegaLog: "r < 1 ? log(0.75 * (1 - r * r)) : log(0)",
+  polynomial: { left: [1, 0, -1], right: [1, 0, -1] },
+  peakTemporaries: 9.5,
 };
 
 const biweight: Kernel = {
@@ -124,6 +159,8 @@ const biweight: Kernel = {
   value: (r2) => tf.tidy(() => tf.mul(15 / 16, tf.square(tf.relu(tf.sub(1, r2))))),
   logValue: (r2) => tf.tidy(() => tf.add(Math.log(15 / 16), tf.mul(2, maskedLog(tf.sub(1, r2))))),
   vegaLog: "r < 1 ? log(15 / 16) + 2 * log(1 - r * r) : log(0)",
+  polynomial: { left: [1, 0, -2, 0, 1], right: [1, 0, -2, 0, 1] },
+  peakTemporaries: 9.5,
 };
 
 const tricube: Kernel = {
@@ -135,6 +172,9 @@ const tricube: Kernel = {
   logValue: (r2) =>
     tf.tidy(() => tf.add(Math.log(70 / 81), tf.mul(3, maskedLog(tf.sub(1, tf.pow(radius(r2), 3)))))),
   vegaLog: "r < 1 ? log(70 / 81) + 3 * log(1 - r * r * r) : log(0)",
+  // (1 − |u|³)³: (1 + u³)³ on the left, (1 − u³)³ on the right.
+  polynomial: { left: [1, 0, 0, 3, 0, 0, 3, 0, 0, 1], right: [1, 0, 0, -3, 0, 0, 3, 0, 0, -1] },
+  peakTemporaries: 11.5,
 };
 
 const cosine: Kernel = {
@@ -152,6 +192,7 @@ const cosine: Kernel = {
       return tf.where(inside(r2), tf.add(Math.log(Math.PI / 4), maskedLog(cos)), tf.fill(r2.shape, NEG_INF));
     }),
   vegaLog: "r < 1 ? log(PI / 4 * cos(PI * r / 2)) : log(0)",
+  peakTemporaries: 11.75,
 };
 
 /** Every kernel by name: the one table of valid kernel names. */
@@ -174,10 +215,14 @@ export type KernelName = keyof typeof KERNELS;
 export const KERNEL_NAMES = Object.keys(KERNELS) as KernelName[];
 
 /** Looks a kernel up by name (or passes a {@link Kernel} through), with a clear error for unknown names. */
-export function resolveKernel(fn: string, kernel: unknown): Kernel {
+export function resolveKernel(fn: string, kernel: unknown, arg = "kernel"): Kernel {
   if (typeof kernel === "string") {
     if (Object.prototype.hasOwnProperty.call(KERNELS, kernel)) return KERNELS[kernel as KernelName];
-    return fail(fn, `unknown kernel ${JSON.stringify(kernel)}; expected one of ${KERNEL_NAMES.join(", ")}`);
+    const where = arg === "kernel" ? "" : `${arg}: `;
+    return fail(
+      fn,
+      `${where}unknown kernel ${JSON.stringify(kernel)}; expected one of ${KERNEL_NAMES.join(", ")}`,
+    );
   }
   if (
     typeof kernel === "object" &&
@@ -189,7 +234,7 @@ export function resolveKernel(fn: string, kernel: unknown): Kernel {
   }
   return fail(
     fn,
-    `kernel must be a kernel name (${KERNEL_NAMES.join(", ")}) or a Kernel, got ${describe(kernel)}`,
+    `${arg} must be a kernel name (${KERNEL_NAMES.join(", ")}) or a Kernel, got ${describe(kernel)}`,
   );
 }
 
@@ -237,8 +282,7 @@ export function defineKernel(
   const fn = "defineKernel";
   if (typeof profile !== "function")
     fail(fn, `profile must be a function of a tensor, got ${describe(profile)}`);
-  if (typeof options !== "object" || options === null)
-    fail(fn, `options must be an object, got ${describe(options)}`);
+  checkOptions(fn, options);
   const name = options.name ?? "custom";
   if (typeof name !== "string" || name === "")
     fail(fn, `options.name must be a non-empty string, got ${describe(name)}`);
@@ -321,14 +365,15 @@ function gammaHalf(d: number): number {
 
 /**
  * log of the constant c that makes c·k(‖u‖) integrate to 1 over ℝ^d (unit width).
- * Gaussian: c = (2π)^(−d/2). Compact kernels: 1 / (|S^(d−1)| ∫₀¹ k(r) r^(d−1) dr), by Simpson's rule
+ * Gaussian (any log k = c·r²): c = (2π)^(−d/2). Compact kernels: 1 / (|S^(d−1)| ∫₀¹ k(r) r^(d−1) dr), by Simpson's rule
  * in float64. The constant kernel has no such constant.
  */
 export function logNormalizer(kernel: KernelName | Kernel, dims: number): number {
   const fn = "logNormalizer";
   const k = resolveKernel(fn, kernel);
-  if (!Number.isInteger(dims) || dims < 1) fail(fn, `dims must be a positive integer, got ${describe(dims)}`);
-  if (k.name === "gaussian") return (-dims / 2) * Math.log(2 * Math.PI);
+  checkInteger(fn, "dims", dims);
+  // ∫ exp(c‖u‖²) du over ℝ^d = (π / −c)^(d/2): (2π)^(d/2) for the Gaussian.
+  if (k.logQuadratic !== undefined) return (-dims / 2) * Math.log(Math.PI / -k.logQuadratic);
   if (!Number.isFinite(k.support)) {
     return fail(
       fn,

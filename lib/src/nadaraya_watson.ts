@@ -13,34 +13,27 @@
  */
 import * as tf from "@tensorflow/tfjs-core";
 
-import { scaledSquaredDistances } from "./distance";
-import { fail } from "./errors";
-import { KERNELS, resolveKernel, type Kernel, type KernelName } from "./kernels";
+import { maxAbsColumns, scaledSquaredDistances, toWidths, type Widths } from "./distance";
 import {
-  checkChoice,
-  checkPositiveInt,
+  checkOnEmpty,
+  failEmptyRows,
+  findEmpty,
+  nearestWeights,
+  softmaxWithEmpty,
+  type OnEmpty,
+} from "./empty";
+import { describe, fail } from "./errors";
+import { checkDenseMemory } from "./memory";
+import { resolveKernel, type Kernel, type KernelName } from "./kernels";
+import {
+  checkInteger,
+  checkOptions,
   checkSigma,
-  toPoints,
-  toValues,
   type Sigma,
   type TensorInput,
+  toCentredPoints,
+  toValues,
 } from "./validate";
-
-/**
- * What to do with a query that has no key inside a compact kernel's support, where the estimate
- * is 0/0 and undefined:
- * - `"throw"` (default): throw an error naming how many queries and the first one;
- * - `"nan"`: predict NaN for that query (and give it a NaN row of weights);
- * - `"nearest"`: give all its weight to the nearest key (in scaled distance; the first on ties).
- *
- * Kernels with unbounded support never have empty queries: if every kernel value of a query
- * underflows (σ so small that (distance/σ)² overflows float32), the limit of the estimate as σ → 0,
- * the nearest key, is used.
- */
-export type OnEmpty = "throw" | "nan" | "nearest";
-
-/** The valid {@link OnEmpty} policies. */
-export const ON_EMPTY: readonly OnEmpty[] = ["throw", "nan", "nearest"];
 
 /** Options for {@link nadarayaWatson}. */
 export interface NadarayaWatsonOptions {
@@ -68,9 +61,6 @@ export interface NadarayaWatsonResult {
 /** Pairs per chunk in the chunked path (2²² float32 values = 16 MiB per temporary). */
 export const DEFAULT_CHUNK_PAIRS = 1 << 22;
 
-/** The largest weight matrix returned whole (2²⁷ float32 values = 512 MiB). */
-export const MAX_WEIGHT_PAIRS = 1 << 27;
-
 /**
  * log-kernel scores `[m, n]` between queries `[m, d]` and keys `[n, d]`: log K((q − k)/σ),
  * −∞ outside a compact support. Differentiable in `sigma` (a scalar or `[d]` tensor).
@@ -79,49 +69,26 @@ export const MAX_WEIGHT_PAIRS = 1 << 27;
 export function kernelLogits(
   queries: tf.Tensor2D,
   keys: tf.Tensor2D,
-  sigma: tf.Tensor,
+  widths: Widths,
   kernel: Kernel,
   centre?: tf.Tensor,
 ): tf.Tensor2D {
-  return tf.tidy(() => kernel.logValue(scaledSquaredDistances(queries, keys, sigma, centre)) as tf.Tensor2D);
+  return tf.tidy(() => kernel.logValue(scaledSquaredDistances(queries, keys, widths, centre)) as tf.Tensor2D);
 }
 
 interface Prepared {
   readonly keys: tf.Tensor2D;
   readonly values: tf.Tensor2D;
   readonly queries: tf.Tensor2D;
-  readonly sigma: tf.Tensor;
+  readonly widths: Widths;
+  /** The offset keys and queries were centred by (float64), for messages. */
+  readonly shift: number[];
   readonly centre: tf.Tensor;
   readonly vector: boolean;
   readonly kernel: Kernel;
   readonly onEmpty: OnEmpty;
   /** No row can be empty, so the per-chunk search for empty rows is skipped (see {@link cannotBeEmpty}). */
   readonly neverEmpty: boolean;
-}
-
-/** Kernels whose log-value is finite for every finite r² (so only an overflow of r² can empty a row). */
-const FINITE_LOG_KERNELS: ReadonlySet<Kernel> = new Set([KERNELS.gaussian, KERNELS.constant]);
-
-/** Scaled coordinates below this size square and sum far inside float32 (max ≈ 3.4e38). */
-const SAFE_SCALED = 1e15;
-
-/**
- * Whether no query can have an empty row of log-weights: the kernel's log-value is finite for
- * every finite r², and every scaled coordinate |x_d| / σ_d of keys and queries is below
- * {@link SAFE_SCALED}, so every difference, its square and their sum over dimensions stay finite
- * in float32. Checked in float64 in O((n + m) d); it saves a row-maximum pass over every chunk.
- */
-function cannotBeEmpty(kernel: Kernel, keys: tf.Tensor2D, queries: tf.Tensor2D, widths: number[]): boolean {
-  if (!FINITE_LOG_KERNELS.has(kernel)) return false;
-  const d = keys.shape[1];
-  for (const points of [keys, queries]) {
-    const data = points.dataSync();
-    for (let i = 0; i < data.length; i++) {
-      const w = (widths.length === 1 ? widths[0] : widths[i % d]) as number;
-      if (!(Math.abs(data[i] as number) / w < SAFE_SCALED)) return false;
-    }
-  }
-  return true;
 }
 
 /**
@@ -159,20 +126,36 @@ export function nadarayaWatson(
     const n = prepared.keys.shape[0];
     const m = prepared.queries.shape[0];
     if (options.returnWeights) {
-      if (m * n > MAX_WEIGHT_PAIRS) {
+      if (options.chunkSize !== undefined) {
         fail(
           fn,
-          `returnWeights would allocate a ${m} × ${n} matrix (more than ${MAX_WEIGHT_PAIRS} entries); ` +
-            `omit returnWeights to evaluate in chunks`,
+          `options.chunkSize has no effect with returnWeights (the weights are one ${m} × ${n} matrix), ` +
+            `got chunkSize ${describe(options.chunkSize)}; omit one of the two`,
         );
       }
+      checkDenseMemory(
+        fn,
+        m,
+        n,
+        prepared.keys.shape[1],
+        prepared.kernel,
+        "omit returnWeights to evaluate in chunks, or pass fewer queries",
+      );
       const { predictions, weights } = poolChunk(fn, prepared, prepared.queries, 0, true);
       return { predictions: finish(prepared, predictions), weights: weights as tf.Tensor2D };
     }
     const chunk =
       options.chunkSize !== undefined
-        ? checkPositiveInt(fn, "options.chunkSize", options.chunkSize)
+        ? checkInteger(fn, "options.chunkSize", options.chunkSize)
         : Math.max(1, Math.floor(DEFAULT_CHUNK_PAIRS / n));
+    checkDenseMemory(
+      fn,
+      Math.min(chunk, m),
+      n,
+      prepared.keys.shape[1],
+      prepared.kernel,
+      "pass a smaller options.chunkSize",
+    );
     if (chunk >= m) {
       const { predictions } = poolChunk(fn, prepared, prepared.queries, 0, false);
       return { predictions: finish(prepared, predictions) };
@@ -209,8 +192,28 @@ export function attentionWeights(
   options: Omit<NadarayaWatsonOptions, "returnWeights" | "chunkSize"> = {},
 ): tf.Tensor2D {
   const fn = "attentionWeights";
+  const extra = options as { chunkSize?: unknown; returnWeights?: unknown };
+  if (
+    typeof options === "object" &&
+    options !== null &&
+    (extra.chunkSize !== undefined || extra.returnWeights !== undefined)
+  ) {
+    fail(
+      fn,
+      `options.${extra.chunkSize !== undefined ? "chunkSize" : "returnWeights"} has no effect here (the weights are ` +
+        `returned whole); for predictions in chunks, call nadarayaWatson without returnWeights`,
+    );
+  }
   const prepared = prepare(fn, keys, undefined, queries, kernel, options);
   try {
+    checkDenseMemory(
+      fn,
+      prepared.queries.shape[0],
+      prepared.keys.shape[0],
+      prepared.keys.shape[1],
+      prepared.kernel,
+      "pass fewer queries per call, or call nadarayaWatson without returnWeights for predictions in chunks",
+    );
     const { predictions, weights } = poolChunk(fn, prepared, prepared.queries, 0, true);
     predictions.dispose();
     return weights as tf.Tensor2D;
@@ -227,12 +230,12 @@ function prepare(
   kernelIn: unknown,
   options: Omit<NadarayaWatsonOptions, "chunkSize" | "returnWeights">,
 ): Prepared {
-  if (typeof options !== "object" || options === null)
-    fail(fn, `options must be an object, got ${typeof options}`);
+  checkOptions(fn, options);
   const kernel = resolveKernel(fn, kernelIn);
-  const onEmpty = checkChoice(fn, "options.onEmpty", options.onEmpty ?? "throw", ON_EMPTY);
-  const keys = toPoints(fn, "keys", keysIn);
-  const owned: tf.Tensor[] = [keys];
+  const onEmpty = checkOnEmpty(fn, options.onEmpty);
+  // Centred together in float64, so that a large common offset does not cost the spacing.
+  const { keys, queries, offset: shift } = toCentredPoints(fn, keysIn, queriesIn);
+  const owned: tf.Tensor[] = [keys, queries];
   try {
     // attentionWeights has no values: pool zeros, one column.
     const { values, vector } =
@@ -243,18 +246,15 @@ function prepare(
     if (values.shape[0] !== keys.shape[0]) {
       fail(fn, `keys and values must have the same length, got ${keys.shape[0]} and ${values.shape[0]}`);
     }
-    const queries = toPoints(fn, "queries", queriesIn);
-    owned.push(queries);
-    if (queries.shape[1] !== keys.shape[1]) {
-      fail(fn, `keys and queries must have the same dimension, got ${keys.shape[1]} and ${queries.shape[1]}`);
-    }
     const widths = checkSigma(fn, options.sigma ?? 1, keys.shape[1], "options.sigma");
-    const sigma = tf.tensor1d(widths, "float32");
-    owned.push(sigma);
+    const scaled = toWidths(widths, keys.shape[1], maxAbsColumns(keys, queries));
+    owned.push(scaled.sigma, scaled.factors, scaled.ratios, scaled.ranking);
     const centre = tf.mean(keys, 0);
     owned.push(centre);
-    const neverEmpty = cannotBeEmpty(kernel, keys, queries, widths);
-    return { keys, values, queries, sigma, centre, vector, kernel, onEmpty, neverEmpty };
+    // A kernel whose log is finite everywhere leaves no row empty unless r² overflows float32,
+    // which only extreme widths can make it do: then the per-chunk search for empty rows is needed.
+    const neverEmpty = kernel.finiteLog === true && !scaled.extreme;
+    return { keys, values, queries, widths: scaled, centre, shift, vector, kernel, onEmpty, neverEmpty };
   } catch (err) {
     tf.dispose(owned);
     throw err;
@@ -262,7 +262,8 @@ function prepare(
 }
 
 function dispose(p: Prepared): void {
-  tf.dispose([p.keys, p.values, p.queries, p.sigma, p.centre]);
+  tf.dispose([p.keys, p.values, p.queries, p.centre]);
+  p.widths.dispose();
 }
 
 function finish(p: Prepared, predictions: tf.Tensor): tf.Tensor {
@@ -272,6 +273,16 @@ function finish(p: Prepared, predictions: tf.Tensor): tf.Tensor {
   return flat;
 }
 
+/**
+ * Above this many keys, a chunk of queries is pooled in blocks of {@link KEY_BLOCK} keys, and the
+ * blocks' sums are combined in float64: one float32 sum over 10⁶ terms drifts by about 10⁻³
+ * relative, while sums of 4096 terms stay near 10⁻⁶.
+ */
+export const BLOCKED_KEYS = 1 << 16;
+
+/** Keys per block on the blocked path. */
+export const KEY_BLOCK = 1 << 12;
+
 /** Pools one block of queries; `offset` is its first query's index, for error messages. */
 function poolChunk(
   fn: string,
@@ -280,41 +291,22 @@ function poolChunk(
   offset: number,
   wantWeights: boolean,
 ): { predictions: tf.Tensor2D; weights?: tf.Tensor2D } {
-  const n = p.keys.shape[0];
-  const logits = kernelLogits(queries, p.keys, p.sigma, p.kernel, p.centre);
+  if (!wantWeights && p.keys.shape[0] > BLOCKED_KEYS)
+    return { predictions: poolBlocked(fn, p, queries, offset) };
+  const logits = kernelLogits(queries, p.keys, p.widths, p.kernel, p.centre);
   try {
-    const empty = p.neverEmpty ? [] : emptyRows(logits);
-    if (empty.length > 0 && Number.isFinite(p.kernel.support) && p.onEmpty === "throw") {
-      const first = empty[0] as number;
-      const row = tf.slice(queries, [first, 0], [1, -1]);
-      const q = Array.from(row.dataSync(), (v) => +v.toPrecision(6));
-      row.dispose();
-      fail(
-        fn,
-        `${empty.length} of ${queries.shape[0]} queries have no key inside the ${p.kernel.name} kernel's support ` +
-          `(first: query ${offset + first} at ${q.length === 1 ? q[0] : `[${q.join(", ")}]`}); ` +
-          `widen sigma, or pass onEmpty: 'nan' or 'nearest'`,
-      );
-    }
+    const empty = p.neverEmpty
+      ? []
+      : findEmpty(fn, logits, queries, offset, p.kernel, p.onEmpty, "key", p.shift);
     return tf.tidy(() => {
-      if (empty.length === 0) {
-        const weights = tf.softmax(logits) as tf.Tensor2D;
-        return { predictions: tf.matMul(weights, p.values), weights: wantWeights ? weights : undefined };
-      }
-      const m = queries.shape[0];
-      const mask = new Float32Array(m);
-      for (const i of empty) mask[i] = 1;
-      const isEmpty = tf.reshape(tf.cast(tf.tensor1d(mask), "bool"), [m, 1]);
-      const safe = tf.where(isEmpty, tf.zerosLike(logits), logits);
-      let weights = tf.softmax(safe) as tf.Tensor2D;
-      if (p.onEmpty === "nan" && Number.isFinite(p.kernel.support)) {
-        weights = tf.where(isEmpty, tf.fill([m, n], Number.NaN), weights) as tf.Tensor2D;
-      } else {
-        // Rank keys by distance with σ rescaled to max 1: same order, no overflow when σ is tiny.
-        const d2 = scaledSquaredDistances(queries, p.keys, tf.div(p.sigma, tf.max(p.sigma)), p.centre);
-        const nearest = tf.cast(tf.oneHot(tf.argMin(d2, 1), n), "float32");
-        weights = tf.where(isEmpty, nearest, weights) as tf.Tensor2D;
-      }
+      const nearest = () => nearestWeights(queries, p.keys, p.widths, p.centre);
+      const { weights } = softmaxWithEmpty(
+        logits,
+        empty,
+        p.onEmpty,
+        Number.isFinite(p.kernel.support),
+        nearest,
+      );
       return { predictions: tf.matMul(weights, p.values), weights: wantWeights ? weights : undefined };
     });
   } finally {
@@ -322,12 +314,106 @@ function poolChunk(
   }
 }
 
-/** Indices of rows whose every logit is −∞ (no key with positive kernel weight). */
-function emptyRows(logits: tf.Tensor2D): number[] {
-  const max = tf.max(logits, 1);
-  const rowMax = max.dataSync();
-  max.dispose();
+/**
+ * Pools a chunk of queries over many keys, {@link KEY_BLOCK} keys at a time: per block, each row's
+ * largest log-weight M_b, Σ exp(ℓ − M_b) and Σ exp(ℓ − M_b) v, in float32; then, in float64, the
+ * blocks rescaled to the row's overall maximum and added. The same softmax pooling, with the long
+ * sums done where float32 cannot drift.
+ */
+function poolBlocked(fn: string, p: Prepared, queries: tf.Tensor2D, offset: number): tf.Tensor2D {
+  const n = p.keys.shape[0];
+  const m = queries.shape[0];
+  const k = p.values.shape[1];
+  const nb = Math.ceil(n / KEY_BLOCK);
+  // All blocks at once: the logits padded with −∞ to nb × KEY_BLOCK keys and viewed as
+  // [m, nb, KEY_BLOCK]; the values as [nb, KEY_BLOCK, k] for one batched product.
+  const sums = tf.tidy(() => {
+    const pad = nb * KEY_BLOCK - n;
+    const logits = kernelLogits(queries, p.keys, p.widths, p.kernel, p.centre);
+    const padded =
+      pad === 0
+        ? logits
+        : tf.pad(
+            logits,
+            [
+              [0, 0],
+              [0, pad],
+            ],
+            Number.NEGATIVE_INFINITY,
+          );
+    const blocked = tf.reshape(padded, [m, nb, KEY_BLOCK]);
+    const max = tf.max(blocked, 2, true);
+    // A row with no key of positive weight in a block (max −∞) gets nothing from it.
+    const shift = tf.where(tf.isFinite(max), max, tf.zerosLike(max));
+    const e = tf.exp(tf.sub(blocked, shift));
+    const values =
+      pad === 0
+        ? p.values
+        : tf.pad(p.values, [
+            [0, pad],
+            [0, 0],
+          ]);
+    const num = tf.matMul(tf.transpose(e, [1, 0, 2]), tf.reshape(values, [nb, KEY_BLOCK, k])); // [nb, m, k]
+    return [tf.reshape(max, [m, nb]), tf.sum(e, 2), num];
+  });
+  const [maxData, denData, numData] = sums.map((t) => t.dataSync() as Float32Array) as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
+  tf.dispose(sums);
+  const blocks = Array.from({ length: nb }, (_, bIndex) => ({
+    max: { length: m, at: (i: number) => maxData[i * nb + bIndex] as number },
+    den: (i: number) => denData[i * nb + bIndex] as number,
+    num: (i: number, c: number) => numData[(bIndex * m + i) * k + c] as number,
+  }));
+  const out = new Float32Array(m * k);
   const empty: number[] = [];
-  for (let i = 0; i < rowMax.length; i++) if (rowMax[i] === Number.NEGATIVE_INFINITY) empty.push(i);
-  return empty;
+  const acc = new Float64Array(k);
+  for (let i = 0; i < m; i++) {
+    let top = Number.NEGATIVE_INFINITY;
+    for (const b of blocks) top = Math.max(top, b.max.at(i));
+    if (top === Number.NEGATIVE_INFINITY) {
+      empty.push(i);
+      continue;
+    }
+    acc.fill(0);
+    let total = 0;
+    for (const b of blocks) {
+      const bm = b.max.at(i);
+      if (bm === Number.NEGATIVE_INFINITY) continue;
+      const scale = Math.exp(bm - top);
+      total += b.den(i) * scale;
+      for (let c = 0; c < k; c++) acc[c] = (acc[c] as number) + b.num(i, c) * scale;
+    }
+    for (let c = 0; c < k; c++) out[i * k + c] = (acc[c] as number) / total;
+  }
+  if (empty.length > 0) fillEmpty(fn, p, queries, offset, empty, out);
+  return tf.tensor2d(out, [m, k]);
+}
+
+/** The blocked path's empty queries, by the policy: an error, NaN, or the nearest keys' values. */
+function fillEmpty(
+  fn: string,
+  p: Prepared,
+  queries: tf.Tensor2D,
+  offset: number,
+  empty: number[],
+  out: Float32Array,
+): void {
+  const k = p.values.shape[1];
+  const compact = Number.isFinite(p.kernel.support);
+  if (compact && p.onEmpty === "throw")
+    failEmptyRows(fn, empty, queries, offset, p.kernel.name, "key", p.shift);
+  if (compact && p.onEmpty === "nan") {
+    for (const i of empty) out.fill(Number.NaN, i * k, (i + 1) * k);
+    return;
+  }
+  const near = tf.tidy(() => {
+    const rows = tf.gather(queries, tf.tensor1d(empty, "int32")) as tf.Tensor2D;
+    return tf.matMul(nearestWeights(rows, p.keys, p.widths, p.centre), p.values);
+  });
+  const data = near.dataSync();
+  near.dispose();
+  empty.forEach((i, r) => out.set(data.subarray(r * k, (r + 1) * k), i * k));
 }

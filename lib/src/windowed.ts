@@ -18,9 +18,9 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 import { describe, fail } from "./errors";
-import { KERNELS, resolveKernel, type Kernel, type KernelName } from "./kernels";
-import { ON_EMPTY, type OnEmpty } from "./nadaraya_watson";
-import { checkChoice, checkSigma, toPoints, toValues, type TensorInput } from "./validate";
+import { resolveKernel, type Kernel, type KernelName } from "./kernels";
+import { checkOnEmpty, failEmpty, type OnEmpty } from "./empty";
+import { checkOptions, checkSigma, readMatrix, type TensorInput } from "./validate";
 
 /** Default truncation tolerance of the Gaussian window (relative to the range of the values). */
 export const DEFAULT_WINDOW_TOLERANCE = 1e-6;
@@ -56,26 +56,6 @@ export interface WindowedResult {
   /** Moment-tree nodes combined, over all queries. */
   readonly treeNodes: number;
 }
-
-/**
- * A kernel's profile as polynomials in u = (x − q)/σ on each side of the query, for |u| < 1:
- * `right[p]` multiplies u^p for keys at or right of the query (u ≥ 0), `left[p]` for u < 0.
- * Normalising constants are left out: they cancel in the weights.
- */
-interface Polynomial {
-  readonly left: readonly number[];
-  readonly right: readonly number[];
-}
-
-const POLYNOMIALS: ReadonlyMap<Kernel, Polynomial> = new Map<Kernel, Polynomial>([
-  [KERNELS.boxcar, { left: [1], right: [1] }],
-  [KERNELS.triangular, { left: [1, 1], right: [1, -1] }],
-  [KERNELS.epanechikov, { left: [1, 1], right: [1, -1] }],
-  [KERNELS.epanechnikov, { left: [1, 0, -1], right: [1, 0, -1] }],
-  [KERNELS.biweight, { left: [1, 0, -2, 0, 1], right: [1, 0, -2, 0, 1] }],
-  // (1 − |u|³)³: (1 + u³)³ on the left, (1 − u³)³ on the right.
-  [KERNELS.tricube, { left: [1, 0, 0, 3, 0, 0, 3, 0, 0, 1], right: [1, 0, 0, -3, 0, 0, 3, 0, 0, -1] }],
-]);
 
 /** Binomial coefficients C(p, i) for p ≤ 9. */
 const BINOMIAL: number[][] = Array.from({ length: 10 }, (_, p) => {
@@ -123,24 +103,23 @@ export function windowedNadarayaWatson(
   options: WindowedOptions = {},
 ): WindowedResult {
   const fn = "windowedNadarayaWatson";
-  if (typeof options !== "object" || options === null)
-    fail(fn, `options must be an object, got ${describe(options)}`);
+  checkOptions(fn, options);
   const k = resolveKernel(fn, kernel);
-  const gaussian = k === KERNELS.gaussian;
-  if (!gaussian && !Number.isFinite(k.support)) {
+  const quadratic = k.logQuadratic;
+  if (quadratic === undefined && !Number.isFinite(k.support)) {
     fail(
       fn,
       `kernel ${k.name} has unbounded support and no truncation rule; use a compact kernel, "gaussian", or nadarayaWatson`,
     );
   }
-  const onEmpty = checkChoice(fn, "options.onEmpty", options.onEmpty ?? "throw", ON_EMPTY);
+  const onEmpty = checkOnEmpty(fn, options.onEmpty);
   const tolerance = options.tolerance ?? DEFAULT_WINDOW_TOLERANCE;
   if (typeof tolerance !== "number" || !(tolerance > 0 && tolerance < 1)) {
     fail(fn, `options.tolerance must be a number in (0, 1), got ${describe(tolerance)}`);
   }
   const directWindow = options.directWindow ?? DEFAULT_DIRECT_WINDOW;
   if (typeof directWindow !== "number" || Number.isNaN(directWindow) || directWindow < 0) {
-    fail(fn, `options.directWindow must be a number ≥ 0, got ${describe(directWindow)}`);
+    fail(fn, `options.directWindow must be a number >= 0, got ${describe(directWindow)}`);
   }
   const [sigma] = checkSigma(fn, options.sigma ?? 1, 1, "options.sigma") as [number];
 
@@ -161,23 +140,24 @@ export function windowedNadarayaWatson(
   let directPairs = 0;
   let treeNodes = 0;
   const empty: number[] = [];
-  const poly = POLYNOMIALS.get(k);
+  const poly = k.polynomial;
   const tree = poly ? new MomentTree(xs, vs, cols, sigma, poly.right.length - 1) : undefined;
-  const lnRatio = 2 * Math.log(n / tolerance);
+  // Keys with c(u² − u_min²) < ln(ε/n) are dropped: u² > u_min² + ln(n/ε)/(−c), 2 ln(n/ε) for the Gaussian.
+  const lnRatio = quadratic === undefined ? 0 : Math.log(n / tolerance) / -quadratic;
 
   for (let i = 0; i < m; i++) {
     const qi = q[i] as number;
     num.fill(0);
     let lo: number;
     let hi: number;
-    if (gaussian) {
-      const near = nearestIndex(xs, order, qi);
+    if (quadratic !== undefined) {
+      const near = nearestPositions(xs, qi)[0] as number;
       const uMin = (xs[near] as number) - qi;
       const half = Math.sqrt(uMin * uMin + lnRatio * sigma * sigma);
       lo = lowerBound(xs, qi - half);
       hi = upperBound(xs, qi + half);
-      // w = exp(−(u² − u_min²)/2) with u = (x − q)/σ: 1 at the nearest key, never underflowing there.
-      const half2 = -0.5 / (sigma * sigma);
+      // w = exp(c(u² − u_min²)) with u = (x − q)/σ: 1 at the nearest key, never underflowing there.
+      const half2 = quadratic / (sigma * sigma);
       const shift = -half2 * uMin * uMin;
       if (cols === 1) {
         let s = 0;
@@ -229,8 +209,13 @@ export function windowedNadarayaWatson(
       if (onEmpty === "nan") {
         for (let c = 0; c < cols; c++) out[i * cols + c] = Number.NaN;
       } else {
-        const near = nearestIndex(xs, order, qi);
-        for (let c = 0; c < cols; c++) out[i * cols + c] = vs[near * cols + c] as number;
+        // The σ → 0 limit: the nearest keys' values, ties averaged.
+        const near = nearestPositions(xs, qi);
+        for (let c = 0; c < cols; c++) {
+          let sum = 0;
+          for (const r of near) sum += vs[r * cols + c] as number;
+          out[i * cols + c] = sum / near.length;
+        }
       }
       continue;
     }
@@ -238,12 +223,14 @@ export function windowedNadarayaWatson(
   }
   if (empty.length > 0 && onEmpty === "throw") {
     const first = empty[0] as number;
-    fail(
-      fn,
-      `${empty.length} of ${m} queries have no key inside the ${k.name} kernel's support ` +
-        `(first: query ${first} at ${+(q[first] as number).toPrecision(6)}); ` +
-        `widen sigma, or pass onEmpty: 'nan' or 'nearest'`,
-    );
+    failEmpty(fn, {
+      count: empty.length,
+      total: m,
+      first,
+      at: [q[first] as number],
+      kernel: k.name,
+      noun: "key",
+    });
   }
   const predictions = vector ? tf.tensor1d(out) : tf.tensor2d(out, [m, cols]);
   return { predictions, directPairs, treeNodes };
@@ -254,37 +241,25 @@ function readInputs(
   keysIn: unknown,
   valuesIn: unknown,
   queriesIn: unknown,
-): { x: Float32Array; v: Float32Array; cols: number; vector: boolean; q: Float32Array } {
-  const owned: tf.Tensor[] = [];
-  try {
-    const keys = toPoints(fn, "keys", keysIn);
-    owned.push(keys);
-    if (keys.shape[1] !== 1)
-      fail(fn, `keys must be one-dimensional ([n] or [n, 1]), got shape [${keys.shape.join(", ")}]`);
-    const { values, vector } = toValues(fn, "values", valuesIn);
-    owned.push(values);
-    if (values.shape[0] !== keys.shape[0]) {
-      fail(fn, `keys and values must have the same length, got ${keys.shape[0]} and ${values.shape[0]}`);
-    }
-    const queries = toPoints(fn, "queries", queriesIn);
-    owned.push(queries);
-    if (queries.shape[1] !== 1) {
-      fail(fn, `queries must be one-dimensional ([m] or [m, 1]), got shape [${queries.shape.join(", ")}]`);
-    }
-    return {
-      x: keys.dataSync() as Float32Array,
-      v: values.dataSync() as Float32Array,
-      cols: values.shape[1],
-      vector,
-      q: queries.dataSync() as Float32Array,
-    };
-  } finally {
-    tf.dispose(owned);
+): { x: Float64Array; v: Float64Array; cols: number; vector: boolean; q: Float64Array } {
+  // Read in float64, as given: the windows are summed in float64, so keys with a large common
+  // offset keep their spacing.
+  const keys = readMatrix(fn, "keys", keysIn, "points");
+  if (keys.cols !== 1)
+    fail(fn, `keys must be one-dimensional ([n] or [n, 1]), got shape [${keys.rows}, ${keys.cols}]`);
+  const values = readMatrix(fn, "values", valuesIn, "values");
+  if (values.rows !== keys.rows) {
+    fail(fn, `keys and values must have the same length, got ${keys.rows} and ${values.rows}`);
   }
+  const queries = readMatrix(fn, "queries", queriesIn, "points");
+  if (queries.cols !== 1) {
+    fail(fn, `queries must be one-dimensional ([m] or [m, 1]), got shape [${queries.rows}, ${queries.cols}]`);
+  }
+  return { x: keys.data, v: values.data, cols: values.cols, vector: values.rank === 1, q: queries.data };
 }
 
 /** Indices that sort `x` ascending, ties in index order (the identity when already sorted). */
-function sortOrder(x: Float32Array): Int32Array {
+function sortOrder(x: Float64Array): Int32Array {
   const n = x.length;
   const order = Int32Array.from({ length: n }, (_, i) => i);
   let sorted = true;
@@ -316,23 +291,21 @@ function upperBound(xs: Float64Array, t: number): number {
 }
 
 /**
- * Sorted position of the key nearest to q; on ties (equal distance, or equal keys) the one with
- * the smallest original index, as the dense path's argmin picks.
+ * The sorted positions of every key nearest to q: the run of equal keys on the nearer side, or
+ * both runs when the keys left and right of q are equally far (ties, which the σ → 0 limit
+ * averages).
  */
-function nearestIndex(xs: Float64Array, order: Int32Array, q: number): number {
+function nearestPositions(xs: Float64Array, q: number): number[] {
   const n = xs.length;
   const right = lowerBound(xs, q);
-  const candidates: number[] = [];
-  if (right < n) candidates.push(right); // first of its run of equal keys
-  if (right > 0) candidates.push(lowerBound(xs, xs[right - 1] as number));
-  let best = candidates[0] as number;
-  for (const c of candidates) {
-    const d = Math.abs((xs[c] as number) - q);
-    const bd = Math.abs((xs[best] as number) - q);
-    if (d < bd || (d === bd && (order[c] as number) < (order[best] as number))) best = c;
-  }
-  // Among equal keys the smallest original index comes first (stable order), so `best` is it.
-  return best;
+  const runs: [number, number][] = [];
+  if (right < n) runs.push([right, upperBound(xs, xs[right] as number)]);
+  if (right > 0) runs.push([lowerBound(xs, xs[right - 1] as number), right]);
+  const distance = ([lo]: [number, number]): number => Math.abs((xs[lo] as number) - q);
+  const best = Math.min(...runs.map(distance));
+  const out: number[] = [];
+  for (const run of runs) if (distance(run) === best) for (let r = run[0]; r < run[1]; r++) out.push(r);
+  return out;
 }
 
 /**

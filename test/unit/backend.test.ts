@@ -5,7 +5,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 
-import { BACKEND_ENV, BACKEND_REASON_ENV, currentBackend, initBackend } from "../../lib/src/index";
+import { currentBackend, initBackend } from "../../lib/src/index";
+import { BACKEND_ENV, BACKEND_REASON_ENV } from "../../lib/src/backend";
 
 const root = path.resolve(__dirname, "..", "..");
 

@@ -8,7 +8,6 @@ import { before, describe, test } from "node:test";
 import Ajv from "ajv";
 
 import {
-  VEGA_LITE_V5_MIME,
   attentionWeights,
   initBackend,
   loadTutorialData,
@@ -20,6 +19,7 @@ import {
   type ExplorerFigure,
   type KernelName,
 } from "../../lib/src/index";
+import { VEGA_LITE_V5_MIME } from "../../lib/src/figures/show";
 
 // vega-lite 5.6.1 and vega 5.33.0, as bundled by JupyterLab 4.6.6 (devDependencies under aliases).
 const vl5 = require("vega-lite-5") as {

@@ -23,13 +23,13 @@ import {
   tf,
   toPlotly,
   displayBundle,
-  FIGURES_DIR_ENV,
   type DisplayBundle,
   type Figure,
   type HeatmapsFigure,
   type KernelName,
   type LinesFigure,
 } from "../../lib/src/index";
+import { FIGURES_DIR_ENV } from "../../lib/src/figures/show";
 import { renderSvgWithWarnings } from "../../lib/src/figures/render";
 import { REFERENCE_PROFILES, assertClose, referenceNW } from "./helpers";
 

@@ -11,9 +11,9 @@ import {
   initBackend,
   logNormalizer,
   nadarayaWatson,
-  resolveKernel,
   tf,
 } from "../../lib/src/index";
+import { resolveKernel } from "../../lib/src/kernels";
 import { REFERENCE_PROFILES, assertClose, assertNoLeak, referenceNW, take, uniformMatrix } from "./helpers";
 
 before(async () => {
@@ -206,8 +206,8 @@ describe("defineKernel: a kernel from one function of the scaled offset", () => 
   test("is differentiable in σ: fitBandwidth runs on it and agrees with the built-in kernel", () => {
     const x = uniformMatrix("define-fit", 60, 1, 0, 5).map(([v]) => v!);
     const y = x.map((v, i) => 2 * Math.sin(v) + v + 0.3 * Math.sin(17 * i));
-    const mine = fitBandwidth(x, y, { kernel: defineKernel(gaussianFn) });
-    const builtIn = fitBandwidth(x, y, { kernel: "gaussian" });
+    const mine = fitBandwidth(x, y, defineKernel(gaussianFn));
+    const builtIn = fitBandwidth(x, y, "gaussian");
     assert.ok(
       Math.abs(mine.sigma[0]! / builtIn.sigma[0]! - 1) < 1e-3,
       `${mine.sigma[0]} vs ${builtIn.sigma[0]}`,

@@ -185,12 +185,28 @@ describe("queries with no key in a compact support", () => {
   });
 });
 
+/**
+ * How far two evaluations of the same prediction may differ when only their batch shape differs.
+ * wasm and cpu reduce each row the same way whatever the batch, so there they agree exactly. The
+ * tensorflow backend's kernels (matMul for a single row, softmax for small batches, exp's scalar
+ * tail when a row's length is not a multiple of 8) take other code paths by shape, so the n-term
+ * sum and dot product are re-associated: each evaluation is within (n + 5)·u·max|v| of the exact
+ * value (n − 1 additions, the exp, the reciprocal and the product, each with relative error
+ * u = 2⁻²⁴), so two evaluations are within twice that of each other. A chunking bug (a wrong row,
+ * a missing key) moves predictions by the order of max|v|, far above this bound.
+ */
+function chunkTolerance(n: number, values: readonly number[]): number {
+  if (tf.getBackend() !== "tensorflow") return 0;
+  const maxAbs = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  return 2 * (n + 5) * 2 ** -24 * maxAbs;
+}
+
 describe("chunked evaluation", () => {
   const keys = uniformMatrix("chunk-keys", 50, 2, 0, 3);
   const values = uniformMatrix("chunk-values", 50, 1, -1, 1).map((r) => r[0]!);
   const queries = uniformMatrix("chunk-queries", 23, 2, -1, 4);
   for (const kernel of ["gaussian", "biweight"] as KernelName[]) {
-    test(`${kernel}: chunked and unchunked predictions agree exactly`, () => {
+    test(`${kernel}: chunked and unchunked predictions agree (exactly, except on tensorflow)`, () => {
       const whole = nadarayaWatson(keys, values, queries, kernel, {
         sigma: 0.8,
         onEmpty: "nan",
@@ -206,7 +222,7 @@ describe("chunked evaluation", () => {
           take(chunked.predictions),
           Array.from(whole.predictions.dataSync()),
           0,
-          0,
+          chunkTolerance(keys.length, values),
           `chunkSize ${chunkSize}`,
         );
       }
@@ -220,7 +236,7 @@ describe("chunked evaluation", () => {
     const q = Array.from({ length: 1500 }, (_, i) => (i * 5) / 1500 + 0.001); // 3000 × 1500 > 2²² pairs → 2 chunks
     const chunked = nadarayaWatson(k, v, q, "gaussian", { sigma: 0.1 });
     const whole = nadarayaWatson(k, v, q, "gaussian", { sigma: 0.1, chunkSize: 1500 });
-    assertClose(take(chunked.predictions), take(whole.predictions), 0, 0, "default chunk");
+    assertClose(take(chunked.predictions), take(whole.predictions), 0, chunkTolerance(n, v), "default chunk");
   });
 });
 

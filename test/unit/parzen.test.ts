@@ -299,12 +299,18 @@ describe("parzenClassifier against a float64 Bayes rule", () => {
   test("chunked evaluation equals evaluation in one block", () => {
     const whole = parzenClassifier(points, labels, queries, "gaussian", { sigma: 0.5 });
     const chunked = parzenClassifier(points, labels, queries, "gaussian", { sigma: 0.5, chunkSize: 3 });
-    assert.deepEqual(take(chunked.logJoint), take(whole.logJoint));
-    assert.deepEqual(take(chunked.posterior), take(whole.posterior));
+    // Exactly equal on wasm and cpu. On tensorflow exp's scalar tail depends on the batch shape,
+    // so a log-sum-exp over N points may be re-associated: within (log₂ N + 4)·u relative for
+    // the log joint (the sum's rounding, the exp, the log), and the posteriors within twice that.
+    const u = 2 ** -24;
+    const tensorflow = tf.getBackend() === "tensorflow";
+    const rtol = tensorflow ? (Math.log2(points.length) + 4) * u : 0;
+    assertClose(take(chunked.logJoint), take(whole.logJoint), rtol, 0, "log joint");
+    assertClose(take(chunked.posterior), take(whole.posterior), 0, tensorflow ? 2 * rtol : 0, "posterior");
     assert.deepEqual(take(chunked.labels), take(whole.labels));
     const a = take(parzenLogDensity(points, queries, "gaussian", { sigma: 0.5 }));
     const b = take(parzenLogDensity(points, queries, "gaussian", { sigma: 0.5, chunkSize: 4 }));
-    assert.deepEqual(b, a);
+    assertClose(b, a, rtol, 0, "log density");
   });
 
   test("a class with prior 0 is never predicted and has log joint −∞", () => {

@@ -22,3 +22,45 @@ test("the README's library example runs and prints what its comments say", () =>
     fs.rmSync(file, { force: true });
   }
 });
+
+test("the README's API table names exactly the library's public exports", async () => {
+  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8");
+  const start = readme.indexOf("| group ");
+  assert.ok(start >= 0, "README has the API table");
+  const end = readme.indexOf("\n\n", start);
+  const firstColumns = readme
+    .slice(start, end)
+    .split("\n")
+    .slice(2)
+    .map((row) => row.split("|")[2] ?? "");
+  // The name at the start of each code span in the "calls" column: `fitBandwidth(…)` → fitBandwidth.
+  const named = new Set(
+    firstColumns.flatMap((cell) => [...cell.matchAll(/`([A-Za-z_][A-Za-z0-9_]*)/g)].map((m) => m[1]!)),
+  );
+  const lib = (await import("../../lib/src/index")) as Record<string, unknown>;
+  const exported = new Set(Object.keys(lib).filter((k) => k !== "default"));
+  const missing = [...exported].filter((k) => !named.has(k)).sort();
+  const extra = [...named].filter((k) => !exported.has(k)).sort();
+  assert.deepEqual(missing, [], "exported but not in the README's table");
+  assert.deepEqual(extra, [], "in the README's table but not exported");
+  // Internals that the API must not expose.
+  for (const internal of [
+    "toFloatTensor",
+    "toPoints",
+    "checkSigma",
+    "checkChoice",
+    "fail",
+    "describe",
+    "kernelLogits",
+  ]) {
+    assert.ok(!exported.has(internal), `${internal} is internal`);
+  }
+  for (const internal of [
+    "scaledSquaredDistances",
+    "DEFAULT_CHUNK_PAIRS",
+    "BANDWIDTH_CHUNK_PAIRS",
+    "figureFontFiles",
+  ]) {
+    assert.ok(!exported.has(internal), `${internal} is internal`);
+  }
+});

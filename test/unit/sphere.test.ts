@@ -93,9 +93,9 @@ describe("Gaussian Nadaraya-Watson on the sphere is softmax(q·k / σ²)", () =>
         //    dot-product path and attentionWeights' ‖q‖² + ‖k‖² − 2q·k expansion (d > 4).
         const ref = referenceGaussianWeights(toFloat32(queries), toFloat32(keys), sigma).flat();
         const nw = take(attentionWeights(keys, queries, "gaussian", { sigma }));
-        const sdpa = scaledDotProductAttention(queries, keys, keys, { temperature: sigma2 });
+        const sdpa = scaledDotProductAttention(keys, keys, queries, { temperature: sigma2 });
         const att = take(sdpa.weights);
-        sdpa.outputs.dispose();
+        sdpa.predictions.dispose();
         assertClose(nw, ref, 0, tol, "Gaussian Nadaraya-Watson weights vs float64");
         assertClose(att, ref, 0, tol, "scaled dot-product weights vs float64");
         // 3. The number the notebook prints.
@@ -112,9 +112,9 @@ describe("Gaussian Nadaraya-Watson on the sphere is softmax(q·k / σ²)", () =>
     const q = randomNormalVectors(10, 16, "off-sphere-q");
     const k = randomNormalVectors(12, 16, "off-sphere-k");
     const nw = take(attentionWeights(k, q, "gaussian", { sigma: 2 }));
-    const sdpa = scaledDotProductAttention(q, k, k, { temperature: 4 });
+    const sdpa = scaledDotProductAttention(k, k, q, { temperature: 4 });
     const att = take(sdpa.weights);
-    sdpa.outputs.dispose();
+    sdpa.predictions.dispose();
     assert.ok(maxAbsDiff(nw, att) > 0.05, `differ by ${maxAbsDiff(nw, att)}`);
   });
 
@@ -124,9 +124,9 @@ describe("Gaussian Nadaraya-Watson on the sphere is softmax(q·k / σ²)", () =>
     );
     const k = randomUnitVectors(12, 16, "on-sphere-k");
     const nw = take(attentionWeights(k, q, "gaussian", { sigma: 2 }));
-    const sdpa = scaledDotProductAttention(q, k, k, { temperature: 4 });
+    const sdpa = scaledDotProductAttention(k, k, q, { temperature: 4 });
     const att = take(sdpa.weights);
-    sdpa.outputs.dispose();
+    sdpa.predictions.dispose();
     const ref = referenceGaussianWeights(toFloat32(q), toFloat32(k), 2).flat();
     assertClose(att, ref, 0, 1e-6, "dot-product weights vs float64 Gaussian weights");
     assertClose(nw, ref, 0, 1e-6, "Gaussian weights vs float64");
@@ -136,9 +136,9 @@ describe("Gaussian Nadaraya-Watson on the sphere is softmax(q·k / σ²)", () =>
     const q = normalizeRows(randomNormalVectors(10, 16, "off-sphere-q"));
     const k = normalizeRows(randomNormalVectors(12, 16, "off-sphere-k"));
     const nw = take(attentionWeights(k, q, "gaussian", { sigma: 2 }));
-    const sdpa = scaledDotProductAttention(q, k, k, { temperature: 4 });
+    const sdpa = scaledDotProductAttention(k, k, q, { temperature: 4 });
     const att = take(sdpa.weights);
-    tf.dispose([q, k, sdpa.outputs]);
+    tf.dispose([q, k, sdpa.predictions]);
     assert.ok(maxAbsDiff(nw, att) < weightTolerance(4));
   });
 });
@@ -153,37 +153,37 @@ describe("scaledDotProductAttention against a float64 loop", () => {
       ["scale 3", { scale: 3 }, 3],
       ["temperature 0.25", { temperature: 0.25 }, 4],
     ] as const) {
-      test(`d = ${d}, ${label}: weights and outputs`, () => {
+      test(`d = ${d}, ${label}: weights and predictions`, () => {
         const w = referenceDotWeights(queries, keys, scale);
         const out = w.map((row) => [0, 1].map((c) => row.reduce((s, wi, j) => s + wi * values[j]![c]!, 0)));
-        const r = scaledDotProductAttention(queries, keys, values, options);
+        const r = scaledDotProductAttention(keys, values, queries, options);
         assert.deepEqual(r.weights.shape, [7, 9]);
-        assert.deepEqual(r.outputs.shape, [7, 2]);
+        assert.deepEqual(r.predictions.shape, [7, 2]);
         assertClose(take(r.weights), w.flat(), 1e-5, 1e-6, "weights");
-        assertClose(take(r.outputs), out.flat(), 1e-5, 1e-5, "outputs");
+        assertClose(take(r.predictions), out.flat(), 1e-5, 1e-5, "predictions");
       });
     }
   }
 
-  test("weights are [nQueries, nKeys], rows sum to 1, and values [n] give outputs [m]", () => {
+  test("weights are [nQueries, nKeys], rows sum to 1, and values [n] give predictions [m]", () => {
     const r = scaledDotProductAttention(
-      [
-        [1, 0],
-        [0, 1],
-        [1, 1],
-      ],
       [
         [1, 0],
         [0, 1],
       ],
       [10, 20],
+      [
+        [1, 0],
+        [0, 1],
+        [1, 1],
+      ],
       { temperature: 0.5 },
     );
-    assert.deepEqual(r.outputs.shape, [3]);
+    assert.deepEqual(r.predictions.shape, [3]);
     const w = take(r.weights);
     assertClose(w.slice(0, 2), [Math.exp(2) / (1 + Math.exp(2)), 1 / (1 + Math.exp(2))], 1e-6, 0, "row 0");
     for (let i = 0; i < 3; i++) assert.ok(Math.abs(w[2 * i]! + w[2 * i + 1]! - 1) < 1e-6);
-    assertClose(take(r.outputs).slice(2), [15], 1e-6, 0, "equal weights average the values");
+    assertClose(take(r.predictions).slice(2), [15], 1e-6, 0, "equal weights average the values");
   });
 
   test("permuting keys together with values changes nothing", () => {
@@ -191,13 +191,13 @@ describe("scaledDotProductAttention against a float64 loop", () => {
     const k = uniformMatrix("perm-k", 6, 3);
     const v = [1, 2, 3, 4, 5, 6];
     const order = [3, 0, 5, 1, 4, 2];
-    const a = scaledDotProductAttention(q, k, v);
+    const a = scaledDotProductAttention(k, v, q);
     const b = scaledDotProductAttention(
-      q,
       order.map((i) => k[i]!),
       order.map((i) => v[i]!),
+      q,
     );
-    assertClose(take(b.outputs), take(a.outputs), 1e-6, 0, "outputs");
+    assertClose(take(b.predictions), take(a.predictions), 1e-6, 0, "predictions");
     tf.dispose([a.weights, b.weights]);
   });
 });
@@ -255,32 +255,32 @@ describe("errors and leaks", () => {
     ],
     [
       "scale and temperature together",
-      () => scaledDotProductAttention([[1]], [[1]], [1], { scale: 2, temperature: 0.5 }),
+      () => scaledDotProductAttention([[1]], [1], [[1]], { scale: 2, temperature: 0.5 }),
       "scaledDotProductAttention: give options.scale or options.temperature, not both, got 2 and 0.5.",
     ],
     [
       "bad temperature",
-      () => scaledDotProductAttention([[1]], [[1]], [1], { temperature: 0 }),
+      () => scaledDotProductAttention([[1]], [1], [[1]], { temperature: 0 }),
       "scaledDotProductAttention: options.temperature must be finite and > 0, got 0.",
     ],
     [
       "bad scale",
-      () => scaledDotProductAttention([[1]], [[1]], [1], { scale: NaN }),
+      () => scaledDotProductAttention([[1]], [1], [[1]], { scale: NaN }),
       "scaledDotProductAttention: options.scale must be finite and > 0, got NaN.",
     ],
     [
       "dimension mismatch",
-      () => scaledDotProductAttention([[1, 2]], [[1, 2, 3]], [1]),
+      () => scaledDotProductAttention([[1, 2, 3]], [1], [[1, 2]]),
       "scaledDotProductAttention: queries and keys must have the same dimension, got 2 and 3.",
     ],
     [
       "keys and values length",
-      () => scaledDotProductAttention([[1]], [[1], [2]], [1, 2, 3]),
+      () => scaledDotProductAttention([[1], [2]], [1, 2, 3], [[1]]),
       "scaledDotProductAttention: keys and values must have the same length, got 2 and 3.",
     ],
     [
       "values not finite",
-      () => scaledDotProductAttention([[1]], [[1]], [Infinity]),
+      () => scaledDotProductAttention([[1]], [Infinity], [[1]]),
       "scaledDotProductAttention: values must be finite, got Infinity at index 0.",
     ],
     ["bad n", () => randomUnitVectors(0, 3, "s"), "randomUnitVectors: n must be a positive integer, got 0."],
@@ -299,10 +299,10 @@ describe("errors and leaks", () => {
     const k = randomUnitVectors(6, 16, "leak-k");
     assertNoLeak("normalizeRows", () => normalizeRows(q));
     assertNoLeak("scaledDotProductAttention", () => ({
-      ...scaledDotProductAttention(q, k, [1, 2, 3, 4, 5, 6]),
+      ...scaledDotProductAttention(k, [1, 2, 3, 4, 5, 6], q),
     }));
     assertNoLeak("scaledDotProductAttention [n, k] values", () => ({
-      ...scaledDotProductAttention(q, k, k, { temperature: 2 }),
+      ...scaledDotProductAttention(k, k, q, { temperature: 2 }),
     }));
     const t = tf.tensor2d(q);
     assertNoLeak("tensor input kept", () => ({ ...scaledDotProductAttention(t, t, t) }));

@@ -2,13 +2,13 @@ import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 
 import {
-  DEFAULT_WINDOW_TOLERANCE,
   initBackend,
   nadarayaWatson,
   tf,
   windowedNadarayaWatson,
   type KernelName,
 } from "../../lib/src/index";
+import { DEFAULT_WINDOW_TOLERANCE } from "../../lib/src/windowed";
 import {
   REFERENCE_PROFILES,
   assertClose,

@@ -5,8 +5,9 @@
  */
 import { describe, fail } from "../errors";
 import { checkRange, optionalString, resolveSeries, resolveSize, seriesLegend, toNumbers } from "./convert";
-import { FIGURE_PADDING, vegaLiteConfig } from "./style";
-import type { FigureSeries, FigureSizeOptions, RenderableFigure, SeriesInput, SeriesStyle } from "./types";
+import { estimateTextWidth, FIGURE_PADDING, vegaLiteConfig } from "./style";
+import type { FigureSeries, FigureSizeOptions, Figure, SeriesInput, SeriesStyle } from "./types";
+import { checkOptions } from "../validate";
 
 /** How an axis maps numbers to positions. */
 export type AxisScale = "linear" | "log";
@@ -69,7 +70,7 @@ export interface ChartPanel {
 }
 
 /** A row of panels with independent (linear or log) axes, from {@link chartsFigure}. */
-export interface ChartsFigure extends RenderableFigure {
+export interface ChartsFigure extends Figure {
   readonly kind: "charts";
   readonly title?: string;
   readonly panels: readonly ChartPanel[];
@@ -161,9 +162,8 @@ export function chartsFigure(panels: readonly ChartPanelInput[], options: Charts
 
   const built: ChartPanel[] = panels.map((panel, p) => {
     const at = `panels[${p}]`;
-    if (typeof panel !== "object" || panel === null || !Array.isArray(panel.series)) {
-      fail(fn, `${at} must be an object with a series array, got ${describe(panel)}`);
-    }
+    checkOptions(fn, panel, at);
+    if (!Array.isArray(panel.series)) fail(fn, `${at}.series must be an array, got ${describe(panel.series)}`);
     const scales = (["xScale", "yScale"] as const).map((k) => {
       const s = panel[k] ?? "linear";
       if (s !== "linear" && s !== "log") fail(fn, `${at}.${k} must be 'linear' or 'log', got ${describe(s)}`);
@@ -206,7 +206,7 @@ export function chartsFigure(panels: readonly ChartPanelInput[], options: Charts
 }
 
 function checkField(fn: string, at: string, field: FieldInput, scales: [AxisScale, AxisScale]): FieldInput {
-  if (typeof field !== "object" || field === null) fail(fn, `${at} must be an object, got ${describe(field)}`);
+  checkOptions(fn, field, at);
   const x = toNumbers(fn, `${at}.x`, field.x);
   const y = toNumbers(fn, `${at}.y`, field.y);
   [x, y].forEach((c, axis) => {
@@ -240,7 +240,7 @@ interface ChartsLayout {
 function chartsSpec(panels: readonly ChartPanel[], l: ChartsLayout): Record<string, unknown> {
   const n = panels.length;
   // First estimates of the space around the panels; rendering corrects them to the exact size.
-  const legendWidth = l.legend ? 40 + Math.min(320, Math.max(...l.names.map((s) => 0.8 * s.length * 10.5))) : 0;
+  const legendWidth = l.legend ? 40 + Math.min(320, Math.max(...l.names.map((s) => estimateTextWidth(s, 10.5)))) : 0;
   const fieldBars = panels.filter((p) => p.field !== undefined).length * 70;
   const left = 56;
   const top = panels.some((p) => p.title !== undefined) ? 20 : 4;

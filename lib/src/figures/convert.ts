@@ -7,6 +7,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, fail } from "../errors";
 import { DEFAULT_FIGURE_SIZE, DEFAULT_PIXEL_RATIO, SERIES_COLORS } from "./style";
 import type { FigureSeries, FigureSizeOptions, SeriesInput, SeriesStyle } from "./types";
+import { checkOptions } from "../validate";
 
 /** Reads one-dimensional numbers (array, typed array, `[n]` or `[n, 1]` tensor) as a finite `number[]`. */
 export function toNumbers(fn: string, arg: string, x: unknown): number[] {
@@ -68,7 +69,7 @@ export function resolveSize(
   options: FigureSizeOptions,
   defaults: { width: number; height: number } = DEFAULT_FIGURE_SIZE,
 ): { width: number; height: number; pixelRatio: number } {
-  if (typeof options !== "object" || options === null) fail(fn, `options must be an object, got ${describe(options)}`);
+  checkOptions(fn, options);
   const width = options.width ?? defaults.width;
   const height = options.height ?? defaults.height;
   const pixelRatio = options.pixelRatio ?? DEFAULT_PIXEL_RATIO;
@@ -151,7 +152,7 @@ export function resolveSeries(
   legend: SeriesLegend,
   pointOpacity: number,
 ): FigureSeries {
-  if (typeof s !== "object" || s === null) fail(fn, `${at} must be an object, got ${describe(s)}`);
+  checkOptions(fn, s, at);
   if (typeof s.name !== "string" || s.name === "") fail(fn, `${at}.name must be a non-empty string, got ${describe(s.name)}`);
   const style = s.style ?? "line";
   if (!SERIES_STYLES.includes(style)) {

@@ -4,8 +4,9 @@
  */
 import { describe, fail } from "../errors";
 import { checkRange, optionalString, resolveSize, toNumbers } from "./convert";
-import { FIGURE_PADDING, SERIES_COLORS, vegaLiteConfig } from "./style";
+import { estimateTextWidth, FIGURE_PADDING, SERIES_COLORS, vegaLiteConfig } from "./style";
 import type { FigureSizeOptions } from "./types";
+import { checkOptions } from "../validate";
 
 /** How a boundary line is drawn. */
 export type BoundaryStyle = "line" | "dashed";
@@ -163,7 +164,7 @@ export function decisionFigure(
   const seen: string[] = Array.isArray(options.classNames) ? [...options.classNames] : [];
   const built = panels.map((panel, p) => {
     const at = `panels[${p}]`;
-    if (typeof panel !== "object" || panel === null) fail(fn, `${at} must be an object, got ${describe(panel)}`);
+    checkOptions(fn, panel, at);
     const gx = toNumbers(fn, `${at}.grid.x`, panel.grid?.x);
     const gy = toNumbers(fn, `${at}.grid.y`, panel.grid?.y);
     for (const [name, axis] of [
@@ -182,7 +183,7 @@ export function decisionFigure(
     const boundaryInputs: readonly BoundaryInput[] = panel.boundaries ?? [];
     const boundaries = boundaryInputs.map((b: BoundaryInput, i: number) => {
       const bat = `${at}.boundaries[${i}]`;
-      if (typeof b !== "object" || b === null) fail(fn, `${bat} must be an object, got ${describe(b)}`);
+      checkOptions(fn, b, bat);
       if (typeof b.name !== "string" || b.name === "") {
         fail(fn, `${bat}.name must be a non-empty string, got ${describe(b.name)}`);
       }
@@ -326,7 +327,7 @@ function decisionSpec(panels: readonly DecisionPanel[], l: DecisionLayout): Reco
   const boundaryNames = [...new Set(panels.flatMap((p) => p.boundaries.map((b) => b.name)))];
   const styleOf = new Map(panels.flatMap((p) => p.boundaries.map((b) => [b.name, b.style] as const)));
   // First estimates of the space around the panels; rendering corrects them to the exact size.
-  const legendWidth = 40 + 0.8 * 10.5 * Math.max(...[...l.classNames, ...boundaryNames].map((s) => s.length));
+  const legendWidth = 40 + Math.max(...[...l.classNames, ...boundaryNames].map((s) => estimateTextWidth(s, 10.5)));
   const left = 50;
   const top = panels.some((p) => p.title !== undefined) ? 20 : 4;
   const figureTitle = l.title === undefined ? 0 : 22;

@@ -4,10 +4,11 @@
  * the slider moves, with no kernel round-trip. The same spec also renders to a static PNG.
  */
 import { describe, fail } from "../errors";
-import { KERNELS, type Kernel, type KernelName } from "../kernels";
+import { resolveKernel, type Kernel, type KernelName } from "../kernels";
 import { checkRange, optionalString, paddedRange, resolveSize, toNumbers } from "./convert";
 import { MAGENTA, REDS, SERIES_COLORS, vegaLiteConfig } from "./style";
-import type { FigureSizeOptions, NumericArray, RenderableFigure } from "./types";
+import type { FigureSizeOptions, NumericArray, Figure } from "./types";
+import { checkOptions, checkPositive } from "../validate";
 
 /** The Vega-Lite version JupyterLab 4 renders live; the spec is written to its schema. */
 export const VEGA_LITE_V5_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json";
@@ -54,7 +55,7 @@ export interface ExplorerCurves {
 }
 
 /** What {@link nadarayaWatsonExplorer} returns: a figure with a live spec. */
-export interface ExplorerFigure extends RenderableFigure {
+export interface ExplorerFigure extends Figure {
   readonly kind: "explorer";
   /**
    * The Vega-Lite v5 spec that front ends able to render it (JupyterLab) draw live, with its
@@ -95,7 +96,7 @@ export interface ExplorerFigure extends RenderableFigure {
  */
 export function nadarayaWatsonExplorer(keys: NumericArray, values: NumericArray, options: ExplorerOptions): ExplorerFigure {
   const fn = "nadarayaWatsonExplorer";
-  if (typeof options !== "object" || options === null) fail(fn, `options must be an object, got ${describe(options)}`);
+  checkOptions(fn, options);
   const { width, height, pixelRatio } = resolveSize(fn, { width: 960, height: 280, ...options });
   const k = toNumbers(fn, "keys", keys);
   const v = toNumbers(fn, "values", values);
@@ -111,15 +112,14 @@ export function nadarayaWatsonExplorer(keys: NumericArray, values: NumericArray,
   const names = options.kernels ?? ["gaussian"];
   if (!Array.isArray(names) || names.length === 0) fail(fn, `options.kernels must be a non-empty array of kernel names, got ${describe(names)}`);
   const kernels = names.map((name, i) => {
-    if (typeof name !== "string" || !Object.prototype.hasOwnProperty.call(KERNELS, name)) {
-      return fail(fn, `options.kernels[${i}]: unknown kernel ${describe(name)}; expected one of ${Object.keys(KERNELS).join(", ")}`);
-    }
-    return KERNELS[name as KernelName] as Kernel;
+    // Names only: the menu draws each kernel from its Vega expression in the kernel table.
+    if (typeof name !== "string") fail(fn, `options.kernels[${i}] must be a kernel name, got ${describe(name)}`);
+    return resolveKernel(fn, name, `options.kernels[${i}]`);
   });
   const kernel = options.kernel ?? (names[0] as KernelName);
   if (!names.includes(kernel)) fail(fn, `options.kernel must be one of the menu's kernels (${names.join(", ")}), got ${describe(kernel)}`);
   const sigmaRange = options.sigmaRange === undefined ? ([0.05, 2] as [number, number]) : checkRange(fn, "options.sigmaRange", options.sigmaRange);
-  if (!(sigmaRange[0] > 0)) fail(fn, `options.sigmaRange must be positive, got [${sigmaRange.join(", ")}]`);
+  checkPositive(fn, "options.sigmaRange[0]", sigmaRange[0]);
   const sigma = options.sigma ?? +Math.sqrt(sigmaRange[0] * sigmaRange[1]).toPrecision(2);
   if (typeof sigma !== "number" || !(sigma >= sigmaRange[0] && sigma <= sigmaRange[1])) {
     fail(fn, `options.sigma must lie in options.sigmaRange [${sigmaRange.join(", ")}], got ${describe(sigma)}`);
@@ -153,11 +153,11 @@ interface ResolvedCurves {
 }
 
 function resolveCurves(fn: string, curves: ExplorerCurves): ResolvedCurves {
-  if (typeof curves !== "object" || curves === null) fail(fn, `options.curves must be an object, got ${describe(curves)}`);
+  checkOptions(fn, curves, "options.curves");
   const sigma = toNumbers(fn, "options.curves.sigma", curves.sigma);
   if (sigma.length < 2) fail(fn, `options.curves.sigma needs at least 2 grid points, got ${sigma.length}`);
   sigma.forEach((s, i) => {
-    if (!(s > 0) || !Number.isFinite(s)) fail(fn, `options.curves.sigma[${i}] must be positive and finite, got ${describe(s)}`);
+    checkPositive(fn, `options.curves.sigma[${i}]`, s);
     if (i > 0 && !(s > (sigma[i - 1] as number))) {
       fail(fn, `options.curves.sigma must increase, got ${sigma[i - 1]} then ${s} at index ${i}`);
     }

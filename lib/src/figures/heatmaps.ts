@@ -6,6 +6,7 @@ import { describe, fail } from "../errors";
 import { checkRange, optionalString, resolveSize, toMatrix } from "./convert";
 import { FIGURE_PADDING, PANEL_SPACING, REDS, panelTitleLayer, vegaLiteConfig } from "./style";
 import type { FigureSizeOptions, HeatmapPanel, HeatmapPanelInput, HeatmapsFigure } from "./types";
+import { checkOptions } from "../validate";
 
 /** Options for {@link heatmapsFigure}. */
 export interface HeatmapsFigureOptions extends FigureSizeOptions {
@@ -69,9 +70,7 @@ export function heatmapsFigure(
   const yLabel = optionalString(fn, "options.yLabel", options.yLabel) ?? "Key index";
   const colorLabel = optionalString(fn, "options.colorLabel", options.colorLabel) ?? "Weight";
   const built: HeatmapPanel[] = panels.map((panel, p) => {
-    if (typeof panel !== "object" || panel === null) {
-      fail(fn, `panels[${p}] must be an object { title?, weights }, got ${describe(panel)}`);
-    }
+    checkOptions(fn, panel, `panels[${p}]`);
     const weights = toMatrix(fn, `panels[${p}].weights`, panel.weights);
     const panelTitle = optionalString(fn, `panels[${p}].title`, panel.title);
     return {

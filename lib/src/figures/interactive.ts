@@ -4,7 +4,10 @@
  */
 import { describe, fail } from "../errors";
 import { REDS } from "./style";
-import type { Figure, HeatmapsFigure, LinesFigure } from "./types";
+import type { HeatmapsFigure, LinesFigure } from "./types";
+
+/** The figures a Plotly window can draw: line panels and heatmaps. */
+type PlotlyDrawable = LinesFigure | HeatmapsFigure;
 
 /** A Plotly figure as plain JSON: traces and layout. */
 export interface PlotlyFigure {
@@ -22,7 +25,7 @@ function domains(n: number, right: number): [number, number][] {
   return Array.from({ length: n }, (_, i) => [i * (w + gap), i * (w + gap) + w]);
 }
 
-function titles(figure: Figure, dom: [number, number][]): Record<string, unknown>[] {
+function titles(figure: PlotlyDrawable, dom: [number, number][]): Record<string, unknown>[] {
   return figure.panels.flatMap((p, i) =>
     p.title === undefined
       ? []
@@ -136,9 +139,9 @@ function heatmapsToPlotly(figure: HeatmapsFigure): PlotlyFigure {
  * data.length; // 4 traces, one per panel
  * ```
  */
-export function toPlotly(figure: Figure): PlotlyFigure {
+export function toPlotly(figure: PlotlyDrawable): PlotlyFigure {
   if (typeof figure !== "object" || figure === null || (figure.kind !== "lines" && figure.kind !== "heatmaps")) {
-    fail("toPlotly", `figure must be a Figure from linesFigure or heatmapsFigure, got ${describe(figure)}`);
+    fail("toPlotly", `figure must be a figure from linesFigure or heatmapsFigure, got ${describe(figure)}`);
   }
   return figure.kind === "lines" ? linesToPlotly(figure) : heatmapsToPlotly(figure);
 }
@@ -163,7 +166,7 @@ export function toPlotly(figure: Figure): PlotlyFigure {
  * openFigure(attentionFigure(loadTutorialData()));
  * ```
  */
-export function openFigure(figure: Figure): void {
+export function openFigure(figure: PlotlyDrawable): void {
   const { data, layout } = toPlotly(figure);
   let nodeplotlib: { plot(data: unknown[], layout?: unknown): void };
   try {

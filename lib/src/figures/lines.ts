@@ -3,7 +3,7 @@
  */
 import { describe, fail } from "../errors";
 import { checkRange, optionalString, paddedRange, resolveSeries, resolveSize, seriesLegend } from "./convert";
-import { FIGURE_PADDING, PANEL_SPACING, panelTitleLayer, vegaLiteConfig } from "./style";
+import { estimateTextWidth, FIGURE_PADDING, PANEL_SPACING, panelTitleLayer, vegaLiteConfig } from "./style";
 import type {
   FigureSeries,
   FigureSizeOptions,
@@ -13,6 +13,7 @@ import type {
   SeriesInput,
   SeriesStyle,
 } from "./types";
+import { checkOptions } from "../validate";
 
 /** Options for {@link linesFigure}. */
 export interface LinesFigureOptions extends FigureSizeOptions {
@@ -71,9 +72,8 @@ export function linesFigure(panels: readonly LinePanelInput[], options: LinesFig
   const keys = seriesLegend();
   const built: LinePanel[] = panels.map((panel, p) => {
     const at = `panels[${p}]`;
-    if (typeof panel !== "object" || panel === null || !Array.isArray(panel.series)) {
-      fail(fn, `${at} must be an object with a series array, got ${describe(panel)}`);
-    }
+    checkOptions(fn, panel, at);
+    if (!Array.isArray(panel.series)) fail(fn, `${at}.series must be an array, got ${describe(panel.series)}`);
     const series: FigureSeries[] = (panel.series as readonly SeriesInput[]).map((s, i) =>
       resolveSeries(fn, `${at}.series[${i}]`, s, keys, 0.5),
     );
@@ -126,12 +126,11 @@ interface LinesLayout {
 }
 
 /** Vega's own estimate of a text's width: 0.8 em per character. */
-const textWidth = (text: string, fontSize: number): number => 0.8 * text.length * fontSize;
 
 function linesSpec(l: LinesLayout): Record<string, unknown> {
   const n = l.panels.length;
   // First estimates of the space around the panels; rendering corrects them to the exact size.
-  const legendWidth = l.legend ? 40 + Math.max(...l.names.map((s) => textWidth(s, 10.5))) : 0;
+  const legendWidth = l.legend ? 40 + Math.max(...l.names.map((s) => estimateTextWidth(s, 10.5))) : 0;
   const left = 50;
   const top = l.panels.some((p) => p.title !== undefined) ? 20 : 4;
   const figureTitle = l.title === undefined ? 0 : 22;

@@ -14,7 +14,8 @@ import { describe, fail } from "../errors";
 import type { ResvgRenderOptions } from "@resvg/resvg-js";
 
 import { FIGURE_FONT, FIGURE_PADDING, figureFontFiles } from "./style";
-import type { RenderableFigure } from "./types";
+import type { Figure } from "./types";
+import { checkInteger, checkPositive } from "../validate";
 
 /** The few entry points of `vega` used here. */
 interface VegaApi {
@@ -230,8 +231,8 @@ function frame(svg: string, ink: Box, width: number, height: number): string {
   return newOpen + background + body;
 }
 
-function checkFigure(fn: string, figure: unknown): RenderableFigure {
-  const f = figure as RenderableFigure;
+function checkFigure(fn: string, figure: unknown): Figure {
+  const f = figure as Figure;
   const panels = (f?.spec as { hconcat?: unknown } | undefined)?.hconcat;
   if (
     typeof figure !== "object" ||
@@ -248,16 +249,14 @@ function checkFigure(fn: string, figure: unknown): RenderableFigure {
     ["width", f.width],
     ["height", f.height],
   ] as const) {
-    if (!Number.isInteger(v) || v < 1) fail(fn, `figure.${name} must be a positive integer, got ${describe(v)}`);
+    checkInteger(fn, `figure.${name}`, v);
   }
-  if (typeof f.pixelRatio !== "number" || !(f.pixelRatio > 0)) {
-    fail(fn, `figure.pixelRatio must be a positive number, got ${describe(f.pixelRatio)}`);
-  }
+  checkPositive(fn, "figure.pixelRatio", f.pixelRatio);
   return f;
 }
 
 /** What {@link renderSvg} does, plus the warnings vega and vega-lite reported (for tests). */
-export async function renderSvgWithWarnings(figure: RenderableFigure): Promise<{ svg: string; warnings: string[] }> {
+export async function renderSvgWithWarnings(figure: Figure): Promise<{ svg: string; warnings: string[] }> {
   const f = checkFigure("renderSvg", figure);
   // Draw with the estimated panel sizes, measure the ink, then correct the panel sizes once
   // so that the ink plus padding fills width × height.
@@ -288,7 +287,7 @@ export async function renderSvgWithWarnings(figure: RenderableFigure): Promise<{
  * const svg = await renderSvg(figure);
  * ```
  */
-export async function renderSvg(figure: RenderableFigure): Promise<string> {
+export async function renderSvg(figure: Figure): Promise<string> {
   return (await renderSvgWithWarnings(figure)).svg;
 }
 
@@ -318,7 +317,7 @@ export function svgToPng(svg: string, pixelRatio: number): Uint8Array {
  * const png = await renderPng(linesFigure([{ series: [{ name: "x²", x: [0, 1, 2], y: [0, 1, 4] }] }])); // 1920 × 480 pixels
  * ```
  */
-export async function renderPng(figure: RenderableFigure): Promise<Uint8Array> {
+export async function renderPng(figure: Figure): Promise<Uint8Array> {
   const f = checkFigure("renderPng", figure);
   return svgToPng(await renderSvg(f), f.pixelRatio);
 }
@@ -341,7 +340,7 @@ export interface SavedFigure {
  * // writes squares.svg and squares.png
  * ```
  */
-export async function saveFigure(figure: RenderableFigure, file: string): Promise<SavedFigure> {
+export async function saveFigure(figure: Figure, file: string): Promise<SavedFigure> {
   const f = checkFigure("saveFigure", figure);
   if (typeof file !== "string" || file.trim() === "") fail("saveFigure", `file must be a non-empty path, got ${describe(file)}`);
   const base = file.replace(/\.(svg|png)$/i, "");

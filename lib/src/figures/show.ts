@@ -7,7 +7,8 @@ import * as path from "node:path";
 
 import { describe, fail } from "../errors";
 import { renderSvg, svgToPng } from "./render";
-import type { RenderableFigure } from "./types";
+import type { Figure } from "./types";
+import { checkOptions } from "../validate";
 
 /**
  * One rich output: MIME type → content (base64 for binary types, a string for text, a JSON
@@ -69,9 +70,9 @@ const FIGURE_NAME = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
  * await show(linesFigure([{ series: [{ name: "x²", x, y: x.map((v) => v * v) }] }]), { name: "squares" });
  * ```
  */
-export async function show(figure: RenderableFigure, options: ShowOptions = {}): Promise<void> {
+export async function show(figure: Figure, options: ShowOptions = {}): Promise<void> {
   const fn = "show";
-  if (typeof options !== "object" || options === null) fail(fn, `options must be an object, got ${describe(options)}`);
+  checkOptions(fn, options);
   if (options.display !== undefined && typeof options.display?.png !== "function") {
     fail(fn, `options.display must have a png(bytes) method, got ${describe(options.display)}`);
   }

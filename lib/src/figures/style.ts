@@ -118,3 +118,12 @@ export function panelTitleLayer(title: string, xMid: number): Record<string, unk
     encoding: { x: { datum: xMid, type: "quantitative" }, y: { value: -PANEL_TITLE_OFFSET } },
   };
 }
+
+/**
+ * A first estimate of a label's width in CSS pixels, for laying out the space a legend needs
+ * before rendering: DejaVu Sans averages about 0.55 em per character in lowercase text, and 0.6
+ * leaves a little slack. Too generous an estimate leaves a gap between the panels and the legend.
+ */
+export function estimateTextWidth(text: string, fontSize: number): number {
+  return 0.6 * text.length * fontSize;
+}

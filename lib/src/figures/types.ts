@@ -136,16 +136,14 @@ export interface HeatmapsFigure extends FigureBase {
   readonly colorScheme: "Reds";
 }
 
-/** A figure: a row of line panels or a row of heatmaps. */
-export type Figure = LinesFigure | HeatmapsFigure;
-
 /**
- * What the renderers (`renderSvg`, `renderPng`, `saveFigure`, `show`) need: a size and a
- * Vega-Lite spec whose top level is a row of panels (`hconcat`), each with a `width` and
- * `height` that rendering may correct. Every {@link Figure} is one; other figure builders in
- * this library produce them too.
+ * Any figure this library builds, and what the renderers (`renderSvg`, `renderPng`,
+ * `saveFigure`, `show`) take: a size and a Vega-Lite spec whose top level is a row of panels
+ * (`hconcat`), each with a `width` and `height` that rendering may correct. Each builder returns
+ * a kind of its own ({@link LinesFigure}, {@link HeatmapsFigure}, `ChartsFigure`,
+ * `DecisionFigure`, `ExplorerFigure`) that adds what it drew.
  */
-export interface RenderableFigure {
+export interface Figure {
   /** What kind of figure it is, e.g. `"lines"`. */
   readonly kind: string;
   /** Width in CSS pixels. */
