@@ -261,7 +261,7 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     assert.equal(specs.kernelspecs.tslab?.spec.display_name, "TypeScript");
     assert.equal(
       specs.kernelspecs.tslab?.spec.argv[1],
-      path.join(PROJECT_ROOT, "node_modules", "tslab", "bin", "tslab"),
+      path.join(PROJECT_ROOT, "scripts", "tslab-kernel.cjs"),
     );
 
     const runtime = path.join(work, "jupyter", "runtime");
