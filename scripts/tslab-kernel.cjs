@@ -269,6 +269,8 @@ function install(tslabDir, options) {
     return made;
   };
 
+  answerHistoryRequests(jupyter.ZmqServer && jupyter.ZmqServer.prototype);
+
   const createExecutor = executor.createExecutor;
   executor.createExecutor = (rootDir, convs, console) => {
     const error = (...args) => {
@@ -282,6 +284,48 @@ function install(tslabDir, options) {
     return createExecutor(rootDir, convs, { ...console, error });
   };
   return true;
+}
+
+/**
+ * Makes tslab answer a `history_request` (which JupyterLab sends when a notebook connects) with an
+ * empty history, as the messaging protocol expects, instead of printing "unknown msg_type:
+ * history_request" into the terminal running `npm start`. tslab does not export its message class;
+ * the first message it handles (always a kernel_info_request) hands it over.
+ */
+function answerHistoryRequests(server) {
+  if (
+    !server ||
+    typeof server.handleShellMessage !== "function" ||
+    typeof server.publishStatus !== "function"
+  ) {
+    return;
+  }
+  let Message;
+  const publishStatus = server.publishStatus;
+  server.publishStatus = function (status, parent) {
+    Message ??= parent && parent.constructor;
+    return publishStatus.call(this, status, parent);
+  };
+  const handleShellMessage = server.handleShellMessage;
+  server.handleShellMessage = async function (sock, ...frames) {
+    const delimiter = frames.findIndex((f) => String(f) === "<IDS|MSG>");
+    let type;
+    try {
+      type = JSON.parse(String(frames[delimiter + 2])).msg_type;
+    } catch {
+      type = undefined;
+    }
+    if (type !== "history_request" || !Message || typeof Message.fromRaw !== "function") {
+      return handleShellMessage.call(this, sock, ...frames);
+    }
+    const msg = Message.fromRaw(this.connInfo.key, frames);
+    this.publishStatus("busy", msg);
+    const reply = msg.createReply();
+    reply.header.msg_type = "history_reply";
+    reply.content = { status: "ok", history: [] };
+    reply.signAndSend(this.connInfo.key, sock);
+    this.publishStatus("idle", msg);
+  };
 }
 
 if (require.main === module) {

@@ -2,14 +2,19 @@
  * The project's TypeScript kernel (scripts/tslab-kernel.cjs): a cell's error prints as its message
  * and the learner's lines (`Cell In[n], line k: …`), with no frames of the library, tslab, Node or
  * node_modules; ATTENTION_POOLING_DEBUG=1 gives tslab's full print instead. Each case runs real
- * cells in a fresh kernel; the mapping from compiled JavaScript back to the cell is tested on its own too.
+ * cells in a fresh kernel; the mapping from compiled JavaScript back to the cell is tested on its own
+ * too. And the kernel answers JupyterLab's history request instead of printing that it is unknown.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 
+import { notebookEnv } from "../../scripts/jupyter";
 import { PROJECT_ROOT } from "../../scripts/python-env";
-import { runCells } from "./helpers";
+import { pythonEnv, runCells } from "./helpers";
 
 const kernel = require("../../scripts/tslab-kernel.cjs") as {
   sourceLine(
@@ -125,6 +130,38 @@ describe("a cell's error in the project's kernel", () => {
       assert.match(text, /\n {4}at .*tslab\/dist\/executor\.js:\d+:\d+/);
     },
   );
+});
+
+/** Asks a fresh kernel for its history, as JupyterLab does when a notebook connects; prints the reply and what the kernel printed. */
+const ASK_HISTORY = `
+import json, sys, tempfile
+from jupyter_client.manager import start_new_kernel
+with tempfile.TemporaryFile() as log:
+    km, kc = start_new_kernel(kernel_name="tslab", stdout=log, stderr=log, cwd=sys.argv[1])
+    try:
+        reply = kc.history(hist_access_type="tail", n=10, reply=True, timeout=60)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    log.seek(0)
+    print(json.dumps({"type": reply["header"]["msg_type"], "content": reply["content"], "printed": log.read().decode()}))
+`;
+
+test("a history request gets an empty history, and the kernel prints nothing about it", LIMIT, async () => {
+  const { python } = await pythonEnv();
+  const runtime = fs.mkdtempSync(path.join(os.tmpdir(), "jupyter-runtime-"));
+  try {
+    const out = execFileSync(python, ["-c", ASK_HISTORY, path.join(PROJECT_ROOT, "notebooks")], {
+      env: notebookEnv({ JUPYTER_RUNTIME_DIR: runtime }),
+      encoding: "utf8",
+    });
+    const answer = JSON.parse(out) as { type: string; content: unknown; printed: string };
+    assert.equal(answer.type, "history_reply");
+    assert.deepEqual(answer.content, { status: "ok", history: [] });
+    assert.ok(!answer.printed.includes("unknown msg_type"), answer.printed);
+  } finally {
+    fs.rmSync(runtime, { recursive: true, force: true });
+  }
 });
 
 describe("mapping compiled JavaScript back to the cell", () => {
