@@ -22,6 +22,9 @@
  * compiled cell is the k-th one in the cell's TypeScript, since compiling keeps calls and their order.
  * When the counts differ, the line is left out rather than guessed.
  *
+ * It also answers JupyterLab's `history_request` (an empty history) rather than printing "unknown
+ * msg_type" into the terminal that runs `npm start`.
+ *
  * The kernelspec that `npm start` registers runs this file (scripts/env/kernel.ts). It uses
  * tslab 1.0.22's compiled modules (converter, executor, jupyter); if they change shape it starts
  * tslab unchanged.
