@@ -264,7 +264,7 @@ describe("openFigure: how the server stops", () => {
   });
 
   test(
-    "a script prints one line, hands the address to the browser opener, and ends on Ctrl-C",
+    "the README's example prints the backend's line and openFigure's one line, opens the browser, and ends on Ctrl-C",
     { skip: !LINUX && "uses a stand-in xdg-open" },
     async () => {
       // A stand-in for xdg-open records what it was asked to open.
@@ -272,13 +272,13 @@ describe("openFigure: how the server stops", () => {
       const opener = path.join(dir, "xdg-open");
       const openedFile = path.join(dir, "opened.txt");
       fs.writeFileSync(opener, `#!/bin/sh\nprintf '%s\\n' "$@" > '${openedFile}'\n`, { mode: 0o755 });
-      const script = path.join(dir, "script.ts");
-      fs.writeFileSync(
-        script,
-        `import { linesFigure, openFigure } from ${JSON.stringify(path.join(ROOT, "lib", "src", "index"))};\n` +
-          `openFigure(linesFigure([{ series: [{ name: "y", x: [0, 1, 2], y: [1, 0, 1] }] }]));\n`,
-      );
-      const child = spawn(process.execPath, ["--import", "tsx", script], {
+      // The README's example, beside the built package so that "attention-pooling" resolves.
+      const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+      const block = /```js\n(\/\/ open-figure-example\.mjs[\s\S]*?)```/.exec(readme);
+      assert.ok(block, "README has the open-figure-example.mjs block");
+      const script = path.join(ROOT, "lib", "dist", ".open-figure-example.mjs");
+      fs.writeFileSync(script, block[1]!);
+      const child = spawn(process.execPath, [script], {
         cwd: ROOT,
         env: {
           ...process.env,
@@ -295,16 +295,21 @@ describe("openFigure: how the server stops", () => {
         child.on("exit", (code, signal) => resolve(signal ?? code)),
       );
       try {
+        // Two lines: initBackend's, then openFigure's.
         const deadline = Date.now() + 60_000;
-        while (!stdout.includes("\n") && Date.now() < deadline && child.exitCode === null) {
+        while (stdout.split("\n").length < 3 && Date.now() < deadline && child.exitCode === null) {
           await new Promise((r) => setTimeout(r, 100));
         }
-        const line = stdout.split("\n")[0]!;
-        const match =
-          /^openFigure: (http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{24}\/) \(serving until its tab closes; Ctrl-C stops it\)$/.exec(
-            line,
-          );
-        assert.ok(match, `the one line, got ${JSON.stringify(stdout)} (stderr ${JSON.stringify(stderr)})`);
+        const [backendLine, line] = stdout.split("\n") as [string, string];
+        assert.match(
+          backendLine,
+          /^attention-pooling: backend cpu\b/,
+          `stdout ${JSON.stringify(stdout)}, stderr ${JSON.stringify(stderr)}`,
+        );
+        const pattern =
+          /^openFigure: (http:\/\/127\.0\.0\.1:\d+\/[A-Za-z0-9_-]{24}\/) \(serving until its tab closes; Ctrl-C stops it\)$/;
+        const match = pattern.exec(line);
+        assert.ok(match, `openFigure's line, got ${JSON.stringify(line)}`);
         const url = match[1]!;
         assert.equal((await get(url)).status, 200);
         for (let i = 0; i < 50 && !fs.existsSync(openedFile); i++)
@@ -313,12 +318,13 @@ describe("openFigure: how the server stops", () => {
         child.kill("SIGINT");
         assert.equal(await within(exited, 5000), "settled");
         assert.equal(await exited, "SIGINT");
-        assert.equal(stdout, `${line}\n`, "exactly one line on stdout");
+        assert.equal(stdout, `${backendLine}\n${line}\n`, "nothing more on stdout");
         assert.equal(stderr, "", "nothing on stderr");
         assert.equal(await refused("127.0.0.1", Number(new URL(url).port)), true);
       } finally {
         child.kill("SIGKILL");
         fs.rmSync(dir, { recursive: true, force: true });
+        fs.rmSync(script, { force: true });
       }
     },
   );
