@@ -11,10 +11,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
 
-import { type FigureWindow, linesFigure, openFigure, toPlotly } from "../../lib/src/index";
-import { LAST_TAB_GRACE_MS } from "../../lib/src/figures/window";
+import { type FigureWindow, linesFigure, openFigure, toPlotly } from "../../../../lib/src/index";
+import { LAST_TAB_GRACE_MS } from "../../../../lib/src/figures/window";
 
-const ROOT = path.resolve(__dirname, "..", "..");
+const ROOT = path.resolve(__dirname, "..", "..", "..", "..");
 const LINUX = process.platform === "linux";
 
 const x = [0, 1, 2, 3, 4];
