@@ -83,9 +83,10 @@ export function serveFigure(figure: PlotlyFigure, options: ServeOptions): Promis
       res.on("close", () => {
         viewers.delete(res);
         if (options.stopWithLastTab && viewers.size === 0 && server.listening) {
+          // Unref'd: while it runs the server keeps the process alive anyway, and after close() it must not.
           graceTimer = setTimeout(() => {
             if (viewers.size === 0) void close();
-          }, LAST_TAB_GRACE_MS);
+          }, LAST_TAB_GRACE_MS).unref();
         }
       });
     } else {
