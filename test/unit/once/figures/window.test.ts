@@ -257,7 +257,7 @@ describe("openFigure: how the server stops", () => {
     for (const tab of tabs) tab.req.destroy();
     // Closed tab: the plain window stops after the grace period (not before), the kept one never.
     assert.equal(await within(plain.closed, LAST_TAB_GRACE_MS - 1000), "pending");
-    assert.equal(await within(plain.closed, 3000), "settled");
+    assert.equal(await within(plain.closed, 6000), "settled");
     assert.equal(await refused("127.0.0.1", plain.port), true);
     assert.equal(await within(kept.closed, 500), "pending");
     assert.equal((await get(kept.url)).status, 200);
