@@ -471,7 +471,7 @@ async function main(argv: string[]): Promise<number> {
           total.failed += 1;
         } else {
           lines.push(
-            `node ${pin.version}: skipped, not fetched (npm run node-versions -- --fetch fetches it, about 55 MB; then npm test runs it)`,
+            `node ${pin.version}: skipped, not fetched (npm run node-versions -- --fetch fetches the pinned versions, about 55 MB each, for npm test to run)`,
           );
         }
         continue;
