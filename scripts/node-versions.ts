@@ -194,8 +194,8 @@ export function versionEnv(
   };
 }
 
-/** Top-level entries never copied when the project is not a git checkout. */
-const NOT_COPIED = new Set([".git", "node_modules", ".venv", ".venv.lock", ".bench-venv", "test-artifacts"]);
+/** Top-level entries never copied when the project is not a git checkout (Python environments and their locks too). */
+const NOT_COPIED = /^(\.git|node_modules|test-artifacts|\.venv.*|\.bench-venv.*)$/;
 
 /**
  * Copies the project from `root` into the empty folder `to`: with git, the tracked and untracked
@@ -219,7 +219,7 @@ export function copyProject(root: string, to: string): number {
     const walk = (rel: string): void => {
       for (const entry of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
         const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
-        if (rel === "" && NOT_COPIED.has(entry.name)) continue;
+        if (rel === "" && NOT_COPIED.test(entry.name)) continue;
         if (entry.name === "node_modules" || child === "lib/dist" || child === "lib/data") continue;
         if (entry.isDirectory()) walk(child);
         else files.push(child);

@@ -280,6 +280,8 @@ describe("npm run node-versions: the copy and the environment each version runs 
         "lib/node_modules/y.js",
         "lib/dist/a.js",
         ".venv/b",
+        ".venv-tools/uv",
+        ".venv.lock/pid",
       ]) {
         fs.mkdirSync(path.dirname(path.join(src, rel)), { recursive: true });
         fs.writeFileSync(path.join(src, rel), rel);
