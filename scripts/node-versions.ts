@@ -186,13 +186,21 @@ export function versionEnv(
     if (key === "ATTENTION_POOLING_BACKEND_REASON" || key === "ATTENTION_POOLING_VENV") continue;
     env[key] = value;
   }
+  // npm run puts this checkout's node_modules/.bin (and its parents') and npm's node-gyp-bin first.
+  const fromNpm = /[\\/](node_modules[\\/]\.bin|node-gyp-bin)$/;
+  const dirs = (base.PATH ?? "").split(path.delimiter).filter((d) => d !== "" && !fromNpm.test(d));
   return {
     ...env,
-    PATH: [path.join(home, "bin"), base.PATH ?? ""].filter((p) => p !== "").join(path.delimiter),
+    PATH: [path.join(home, "bin"), ...dirs].join(path.delimiter),
     npm_config_nodedir: home,
+    // The Node.js the main stages ran on, which the range test counts as tested (a nested run keeps it).
+    [MAIN_NODE_VARIABLE]: base[MAIN_NODE_VARIABLE] || process.versions.node,
     ...extra,
   };
 }
+
+/** Names the Node.js version `npm test`'s main stages run on, for the tests run on another one. */
+export const MAIN_NODE_VARIABLE = "ATTENTION_POOLING_MAIN_NODE";
 
 /** Top-level entries never copied when the project is not a git checkout (Python environments and their locks too). */
 const NOT_COPIED = /^(\.git|node_modules|test-artifacts|\.venv.*|\.bench-venv.*)$/;

@@ -91,7 +91,7 @@ node --import tsx scripts/node-versions.ts --if-fetched 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
 summary=$(grep -E '^node versions: [0-9]+ passed, [0-9]+ failed, [0-9]+ skipped' "$log" | tail -1)
 # Each version's line comes twice (after its stages and in the closing list): keep one.
-version_lines=$(grep -E '^(node [0-9]+\.[0-9]+\.[0-9]+|other Node\.js versions): ' "$log" | awk '!seen[$0]++')
+version_lines=$(grep -E '^node [0-9]+\.[0-9]+\.[0-9]+: ([0-9]+ passed|skipped|not run|tensorflow not run)|^other Node\.js versions: ' "$log" | awk '!seen[$0]++')
 rm -f "$log"
 read -r p f s < <(sed -E 's/^node versions: ([0-9]+) passed, ([0-9]+) failed, ([0-9]+) skipped.*/\1 \2 \3/' <<<"$summary")
 if [ -z "$summary" ]; then p=0 f=1 s=0; fi

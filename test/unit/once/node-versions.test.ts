@@ -17,6 +17,7 @@ import {
   fetchNode,
   integrityOf,
   isFetched,
+  MAIN_NODE_VARIABLE,
   NODE_VERSIONS,
   nodeHome,
   nodeTestCounts,
@@ -31,8 +32,15 @@ const semver = require("semver") as { satisfies(version: string, range: string):
 const root = path.resolve(__dirname, "..", "..", "..");
 const readJson = (file: string) => JSON.parse(fs.readFileSync(path.join(root, file), "utf8"));
 
-/** The versions CI runs: each pinned one, and the node running the tests (the machine's). */
-const tested = [...NODE_VERSIONS.map((p) => p.version), process.versions.node];
+/**
+ * The versions CI runs: each pinned one, and the machine's node that runs npm test's main stages
+ * (the one running this, or the one scripts/node-versions.ts names when this runs on a pinned one).
+ */
+const tested = [
+  ...NODE_VERSIONS.map((p) => p.version),
+  process.env[MAIN_NODE_VARIABLE] || process.versions.node,
+  process.versions.node,
+];
 
 describe("the supported Node.js range", () => {
   const range: string = readJson("package.json").engines.node;
@@ -201,12 +209,14 @@ describe("npm run node-versions: fetching a pinned Node.js", () => {
 });
 
 describe("npm run node-versions: the copy and the environment each version runs in", () => {
-  test("the environment puts the version first on PATH, its headers for node-gyp, and drops npm's own variables", () => {
+  test("the environment puts the version first on PATH, its headers for node-gyp, names the main Node.js, and drops npm's own variables and PATH entries", () => {
     const env = versionEnv(
       "/opt/node-v24",
       { ATTENTION_POOLING_VENV: "/v" },
       {
-        PATH: "/usr/bin",
+        PATH: ["/work/node_modules/.bin", "/node_modules/.bin", "/usr/lib/npm/node-gyp-bin", "/usr/bin"].join(
+          path.delimiter,
+        ),
         HOME: "/home/learner",
         CI: "true",
         NODE: "/usr/bin/node",
@@ -223,8 +233,16 @@ describe("npm run node-versions: the copy and the environment each version runs 
       HOME: "/home/learner",
       CI: "true",
       npm_config_nodedir: "/opt/node-v24",
+      ATTENTION_POOLING_MAIN_NODE: process.versions.node,
       ATTENTION_POOLING_VENV: "/v",
     });
+    // Run from a run on another version, the main stages' Node.js stays the one named.
+    assert.equal(
+      versionEnv("/opt/node-v26", {}, { PATH: "/usr/bin", [MAIN_NODE_VARIABLE]: "20.20.2" })[
+        MAIN_NODE_VARIABLE
+      ],
+      "20.20.2",
+    );
   });
 
   test("with git, the copy holds the tracked and untracked files as on disk, not the ignored or deleted ones", () => {
