@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): lint and format, type-check, build, then the unit tests
 # on every backend, the package test, the install command's tests, the notebook tests and the
-# browser test, all on the `node` running this; then the stages that depend on the Node.js version
+# browser tests, all on the `node` running this; then the stages that depend on the Node.js version
 # again on each pinned other version that is fetched (scripts/node-versions.ts; in CI a version
 # not fetched is a failure).
 #
@@ -81,7 +81,7 @@ node_tests "install command (npm run tfjs-node)" test/tfjs-node/*.test.ts
 
 # The notebook tests create the project's Python environment (.venv) when it is missing.
 node_tests "notebook tests (Python environment, runner, every notebook)" test/notebooks/*.test.ts
-node_tests "browser test (JupyterLab in headless Chromium)" test/browser/*.test.ts
+node_tests "browser tests (JupyterLab, and openFigure offline, in headless Chromium)" test/browser/*.test.ts
 
 this_node="node $(node -p process.versions.node): ${pass} passed, ${fail} failed, ${skip} skipped (this machine's node: every stage above)"
 

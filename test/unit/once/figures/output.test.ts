@@ -283,9 +283,4 @@ describe("toPlotly (what openFigure sends)", () => {
     const axis = layout.coloraxis as { cmin: number; cmax: number };
     assert.deepEqual([axis.cmin, axis.cmax], [...figure.colorDomain]);
   });
-
-  test("nodeplotlib is never loaded by building, rendering or converting figures", () => {
-    const loaded = Object.keys(require.cache).filter((m) => m.includes(`${path.sep}nodeplotlib${path.sep}`));
-    assert.deepEqual(loaded, []);
-  });
 });
