@@ -24,20 +24,9 @@ import { type BrowserContext, chromium, type Locator, type Page } from "playwrig
 import { launchJupyterLab, type RunningLab } from "../../scripts/jupyter";
 import { PROJECT_ROOT } from "../../scripts/python-env";
 import { NOTEBOOK_TIMEOUT, pythonEnv } from "../notebooks/helpers";
+import { CHROMIUM, CHROMIUM_ARGS, IN_CI } from "./chromium";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const IN_CI = Boolean(process.env.CI && process.env.CI !== "false" && process.env.CI !== "0");
 const ARTIFACTS = path.join(PROJECT_ROOT, "test-artifacts", "browser");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-];
 const STDERR_MIME = "application/vnd.jupyter.stderr";
 
 const haveChromium = fs.existsSync(CHROMIUM);

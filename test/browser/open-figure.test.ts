@@ -27,20 +27,9 @@ import {
   toPlotly,
 } from "../../lib/src/index";
 import { LAST_TAB_GRACE_MS } from "../../lib/src/figures/window";
+import { CHROMIUM, CHROMIUM_ARGS, IN_CI } from "./chromium";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const IN_CI = Boolean(process.env.CI && process.env.CI !== "false" && process.env.CI !== "0");
 const ARTIFACTS = path.resolve(__dirname, "..", "..", "test-artifacts", "open-figure");
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--disable-quic",
-];
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 const haveChromium = fs.existsSync(CHROMIUM);
