@@ -16,7 +16,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { ensureBenchEnv, type BenchEnv } from "./env";
+import { ensureBenchEnv, type BenchEnv } from "../scripts/python-env";
 import {
   LATEST,
   renderMarkdown,

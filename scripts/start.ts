@@ -11,11 +11,12 @@
  * Everything JupyterLab writes (its server and kernel connection files, the layout of open tabs,
  * the settings you change, and the data, config and IPython folders it creates on start) goes to
  * `.jupyter/` in the project, not to the home folder. Set `JUPYTER_CONFIG_DIR`, `JUPYTER_DATA_DIR`,
- * `JUPYTER_RUNTIME_DIR`, `JUPYTERLAB_WORKSPACES_DIR` or `IPYTHONDIR` to choose otherwise.
+ * `JUPYTER_RUNTIME_DIR`, `JUPYTERLAB_WORKSPACES_DIR`, `JUPYTERLAB_SETTINGS_DIR` or `IPYTHONDIR` to
+ * choose otherwise.
  */
 import * as path from "node:path";
 
-import { canOpenBrowser, ensureLibBuilt, launchJupyterLab } from "./jupyter";
+import { canOpenBrowser, ensureLibBuiltAsync, launchJupyterLab } from "./jupyter";
 import { ensurePythonEnv, PROJECT_ROOT, runMain, SetupError } from "./python-env";
 
 interface StartOptions {
@@ -59,6 +60,7 @@ export function projectJupyterDirs(
     JUPYTER_CONFIG_DIR: env.JUPYTER_CONFIG_DIR || path.join(root, ".jupyter", "config"),
     JUPYTER_RUNTIME_DIR: env.JUPYTER_RUNTIME_DIR || path.join(root, ".jupyter", "runtime"),
     JUPYTERLAB_WORKSPACES_DIR: env.JUPYTERLAB_WORKSPACES_DIR || path.join(root, ".jupyter", "workspaces"),
+    JUPYTERLAB_SETTINGS_DIR: env.JUPYTERLAB_SETTINGS_DIR || path.join(root, ".jupyter", "settings"),
     JUPYTER_DATA_DIR: env.JUPYTER_DATA_DIR || path.join(root, ".jupyter", "data"),
     IPYTHONDIR: env.IPYTHONDIR || path.join(root, ".jupyter", "ipython"),
   };
@@ -66,8 +68,11 @@ export function projectJupyterDirs(
 
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
-  ensureLibBuilt();
-  const env = await ensurePythonEnv();
+  // lib builds (CPU) while the Python environment installs (network and disk), so a first start is quicker.
+  const [built, ready] = await Promise.allSettled([ensureLibBuiltAsync(), ensurePythonEnv()]);
+  if (built.status === "rejected") throw built.reason;
+  if (ready.status === "rejected") throw ready.reason;
+  const env = ready.value;
   console.log("Starting JupyterLab on notebooks/ (127.0.0.1 only, token required)…");
   // Until JupyterLab is up, Ctrl+C simply ends this command (and the terminal ends JupyterLab with it).
   const lab = await launchJupyterLab({

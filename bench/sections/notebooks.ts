@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { ROOT } from "../env";
+import { PROJECT_ROOT as ROOT } from "../../scripts/python-env";
 import { type NotebookRow, type Results } from "../report";
 import { log, runOnce, TSX } from "../common";
 

@@ -24,6 +24,7 @@ import {
 } from "./empty";
 import { describe, fail } from "./errors";
 import { checkDenseMemory } from "./memory";
+import { disposeOnFailure } from "./ownership";
 import { resolveKernel, type Kernel, type KernelName } from "./kernels";
 import {
   checkInteger,
@@ -236,7 +237,7 @@ function prepare(
   // Centred together in float64, so that a large common offset does not cost the spacing.
   const { keys, queries, offset: shift } = toCentredPoints(fn, keysIn, queriesIn);
   const owned: tf.Tensor[] = [keys, queries];
-  try {
+  return disposeOnFailure(owned, () => {
     // attentionWeights has no values: pool zeros, one column.
     const { values, vector } =
       valuesIn === undefined
@@ -255,10 +256,7 @@ function prepare(
     // which only extreme widths can make it do: then the per-chunk search for empty rows is needed.
     const neverEmpty = kernel.finiteLog === true && !scaled.extreme;
     return { keys, values, queries, widths: scaled, centre, shift, vector, kernel, onEmpty, neverEmpty };
-  } catch (err) {
-    tf.dispose(owned);
-    throw err;
-  }
+  });
 }
 
 function dispose(p: Prepared): void {
