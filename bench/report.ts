@@ -89,6 +89,8 @@ export interface MemoryRow {
 export interface NotebookRow {
   readonly notebook: string;
   readonly seconds?: number;
+  /** CPU time its kernel used: unlike the wall time, it hardly depends on the machine's load. */
+  readonly cpu?: number;
   readonly ok: boolean;
 }
 
@@ -118,7 +120,16 @@ export interface Results {
   selection?: { date: string; runs: number; statsmodelsRuns: number; rows: SelectionRow[]; notes: string[] };
   windowed?: { date: string; runs: number; backend: string; rows: WindowedRow[]; notes: string[] };
   memory?: { date: string; rows: MemoryRow[]; notes: string[] };
-  notebooks?: { date: string; rows: NotebookRow[]; total?: number; wall?: number; notes: string[] };
+  notebooks?: {
+    date: string;
+    rows: NotebookRow[];
+    /** Sum of the notebooks' own times. */
+    total?: number;
+    /** The suite's wall time, with `jobs` notebooks running at once. */
+    wall?: number;
+    jobs?: number;
+    notes: string[];
+  };
   targets?: Target[];
 }
 
@@ -301,15 +312,28 @@ export function renderMarkdown(r: Results): string[] {
   }
   const nb = r.notebooks;
   if (nb) {
-    out.push(`**Notebooks** — wall time of each notebook through \`npm run notebooks -- --check\`.`, "");
+    out.push(
+      `**Notebooks** — wall time of each notebook through \`npm run notebooks -- --check\`, and the CPU time ` +
+        `its kernel used (which hardly depends on the machine's load).`,
+      "",
+    );
     if (nb.rows.length > 0) {
+      const cpuTotal = nb.rows.every((row) => row.cpu !== undefined)
+        ? nb.rows.reduce((a, row) => a + (row.cpu as number), 0)
+        : undefined;
+      const secs = (v: number | undefined, bold = false): string =>
+        v === undefined ? "–" : bold ? `**${v.toFixed(1)} s**` : `${v.toFixed(1)} s`;
       const rows = nb.rows.map((row) => [
         row.notebook,
-        row.seconds === undefined ? "–" : `${row.seconds.toFixed(1)} s`,
+        secs(row.seconds),
+        secs(row.cpu),
         row.ok ? "ok" : "failed",
       ]);
-      rows.push(["**total**", nb.total === undefined ? "–" : `**${nb.total.toFixed(1)} s**`, ""]);
-      out.push(...table(["notebook", "time", "check"], rows), "");
+      rows.push(["**total**", secs(nb.total, true), secs(cpuTotal, true), ""]);
+      if (nb.wall !== undefined) {
+        rows.push([`**suite, wall time** (${nb.jobs ?? 1} at a time)`, secs(nb.wall, true), "", ""]);
+      }
+      out.push(...table(["notebook", "time", "kernel CPU", "check"], rows), "");
     }
     for (const note of nb.notes) out.push(`- ${note}`);
     if (nb.notes.length) out.push("");

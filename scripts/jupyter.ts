@@ -70,10 +70,13 @@ export async function ensureLibBuiltAsync(
   if (code !== 0) throw buildFailed();
 }
 
+/** The backend the committed notebook outputs are made on: wasm runs the same everywhere, byte for byte. */
+export const PINNED_BACKEND = "wasm";
+
 /**
  * The environment for Jupyter and the notebook kernels it starts: the project's kernelspec first,
- * and, for reproducible outputs, the wasm backend (unless `ATTENTION_POOLING_BACKEND` says
- * otherwise) and UTC.
+ * and, for reproducible outputs, the {@link PINNED_BACKEND} (unless `ATTENTION_POOLING_BACKEND`
+ * says otherwise) and UTC.
  */
 export function notebookEnv(
   extra: NodeJS.ProcessEnv = {},
@@ -81,7 +84,7 @@ export function notebookEnv(
 ): NodeJS.ProcessEnv {
   return jupyterEnv(
     {
-      ATTENTION_POOLING_BACKEND: base.ATTENTION_POOLING_BACKEND || "wasm",
+      ATTENTION_POOLING_BACKEND: base.ATTENTION_POOLING_BACKEND || PINNED_BACKEND,
       ...(base.ATTENTION_POOLING_BACKEND
         ? {}
         : { ATTENTION_POOLING_BACKEND_REASON: "pinned so that the committed outputs reproduce" }),

@@ -3,7 +3,8 @@
 Run it through `npm run notebooks` (scripts/notebooks.ts), which builds lib, prepares the project's
 Python environment and sets a deterministic environment for the kernel. Directly:
 
-    .venv/bin/python scripts/notebooks.py [--check | --no-write | --restore] [--timeout SECONDS] [NOTEBOOK ...]
+    .venv/bin/python scripts/notebooks.py [--check | --no-write | --restore] [--backend NAME] [--jobs N]
+        [--timeout SECONDS] [--report FILE] [NOTEBOOK ...]
 
 Without --check, every notebook (default: notebooks/**/*.ipynb) is executed top to bottom and its
 outputs are written back, normalised (no timings, no kernel version, consecutive streams merged).
@@ -12,6 +13,17 @@ compared with itself; any difference in a code cell's outputs or execution count
 git, the file on disk is used.) A notebook saved over since (JupyterLab saves outputs) gets a note
 saying how to restore it: --restore puts named notebooks back as committed. With --no-write, notebooks are
 executed and checked for errors only (`npm run figures` uses this: it wants the figures they save).
+
+Backends: the committed outputs are made on the wasm backend, so that they reproduce byte for byte.
+--backend tensorflow (or cpu) runs the notebooks on that backend instead, checks that each runs
+cleanly there (every claim a notebook checks holds, no error, no stderr) and that the notebook itself
+reported that backend; it neither compares nor writes outputs, which differ in float32 digits from
+the committed ones.
+
+--jobs N runs up to N notebooks at once, each in its own kernel (default: $NOTEBOOK_JOBS, else the
+number of CPUs, at most 4); results are printed in the order the notebooks were given. --report FILE
+writes each notebook's result as JSON, for the benchmark: ok, seconds (wall time), cpu (the CPU time
+its kernel used, which hardly depends on the machine's load) and the failure message.
 
 A notebook fails when a cell raises, writes to stderr (tslab reports compile and runtime errors
 there), prints an absolute path, or runs past the time limit. The message names the notebook, the
@@ -27,8 +39,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import copy
 import json
+import multiprocessing
 import os
 import re
 import subprocess
@@ -44,6 +58,11 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_TIMEOUT = 300
 KERNEL = "tslab"
+# The backend the committed outputs are made on (scripts/jupyter.ts pins the kernels to it), and the others.
+PINNED_BACKEND = "wasm"
+BACKENDS = ("tensorflow", "wasm", "cpu")
+# The line lib's initBackend() prints in a notebook's setup cell.
+BACKEND_LINE = re.compile(r"^attention-pooling: backend (\w+)", re.M)
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 STACK_FRAME = re.compile(r"^\s+at ")
 TEXT_MIME = re.compile(r"^(text/|application/(json|javascript)|image/svg)")
@@ -51,6 +70,31 @@ TEXT_MIME = re.compile(r"^(text/|application/(json|javascript)|image/svg)")
 
 class NotebookFailure(Exception):
     """A notebook did not run cleanly; the message says where and why."""
+
+
+def reported_backend(nb) -> str | None:
+    """The backend the notebook's own initBackend() line names, or None when it printed none."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stdout":
+                match = BACKEND_LINE.search(out.get("text", ""))
+                if match:
+                    return match.group(1)
+    return None
+
+
+def check_backend(nb, path: Path, expected: str) -> None:
+    """Fails unless the notebook reported running on `expected`."""
+    seen = reported_backend(nb)
+    if seen is None:
+        raise NotebookFailure(
+            f"{rel(path)} never reported its backend, so it cannot be said to have run on {expected}: "
+            "its setup cell should call initBackend()"
+        )
+    if seen != expected:
+        raise NotebookFailure(f"{rel(path)} ran on the {seen} backend, not on {expected}")
 
 
 def rel(path: Path) -> str:
@@ -364,8 +408,15 @@ def restore_hint(path: Path) -> str:
     return f"git checkout -- {rel(path)}  (or: npm run notebooks -- --restore {rel(path)})"
 
 
-def run_one(path: Path, check: bool, timeout: float, patterns, write: bool = True) -> str:
+def run_one(path: Path, check: bool, timeout: float, patterns, write: bool = True, backend: str | None = None) -> str:
+    """Runs one notebook; returns its status line, or raises NotebookFailure. With a `backend` other
+    than the pinned one, the notebook is only run and checked (see the module's docstring)."""
     started = time.monotonic()
+    if backend is not None and backend != PINNED_BACKEND:
+        executed = execute(path, timeout)
+        check_clean_run(executed, path)
+        check_backend(executed, path, backend)
+        return f"ok      {rel(path)} (ran cleanly on {backend}; {time.monotonic() - started:.1f} s)"
     note = ""
     source = None
     if check:
@@ -441,8 +492,36 @@ def main(argv: list[str]) -> int:
         default=float(os.environ.get("NOTEBOOK_TIMEOUT", DEFAULT_TIMEOUT)),
         help=f"seconds allowed per notebook (default {DEFAULT_TIMEOUT}, or $NOTEBOOK_TIMEOUT)",
     )
+    parser.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help=f"run the kernels on this backend; other than {PINNED_BACKEND}, outputs are checked for errors only",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=default_jobs(),
+        help="notebooks run at once, each in its own kernel (default $NOTEBOOK_JOBS, else the CPUs, at most 4)",
+    )
+    parser.add_argument("--report", metavar="FILE", help="write each notebook's result as JSON to FILE")
     parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/**/*.ipynb)")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        print(f"notebooks: --jobs must be at least 1, got {args.jobs}", file=sys.stderr)
+        return 2
+    run_only = args.backend is not None and args.backend != PINNED_BACKEND
+    if run_only and args.check:
+        print(
+            f"notebooks: --check compares with the committed outputs, which are made on {PINNED_BACKEND}; "
+            f"with --backend {args.backend} the notebooks are run and checked for errors only, so drop --check",
+            file=sys.stderr,
+        )
+        return 2
+    if args.backend is not None:
+        # The kernels inherit this process's environment; lib's initBackend() reads these.
+        os.environ["ATTENTION_POOLING_BACKEND"] = args.backend
+        if args.backend != PINNED_BACKEND:
+            os.environ["ATTENTION_POOLING_BACKEND_REASON"] = "chosen with the notebook runner's --backend"
     if args.restore:
         if not args.notebooks:
             print("notebooks: --restore needs the notebooks to restore, e.g. --restore notebooks/01-attention-pooling.ipynb", file=sys.stderr)
@@ -452,16 +531,85 @@ def main(argv: list[str]) -> int:
     if not paths:
         print("notebooks: no notebooks found in notebooks/")
         return 0
-    patterns = absolute_path_patterns()
-    failed = 0
-    for path in paths:
-        try:
-            print(run_one(path, args.check, args.timeout, patterns, write=not args.no_write), flush=True)
-        except NotebookFailure as failure:
-            failed += 1
-            print(f"FAILED  {failure}", flush=True)
-    print(f"notebooks: {len(paths) - failed} passed, {failed} failed")
+    started = time.monotonic()
+    task = (args.check, args.timeout, not args.no_write, args.backend)
+    jobs = min(args.jobs, len(paths))
+    results = []
+    for result in run_all(paths, task, jobs):
+        print(result["line"], flush=True)
+        results.append(result)
+    failed = sum(1 for r in results if not r["ok"])
+    wall = time.monotonic() - started
+    if args.report:
+        report = {"jobs": jobs, "backend": args.backend or PINNED_BACKEND, "seconds": wall, "notebooks": [
+            {k: r[k] for k in ("notebook", "ok", "seconds", "cpu", "message")} for r in results
+        ]}
+        Path(args.report).write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    at_once = f", {jobs} at a time" if jobs > 1 else ""
+    print(f"notebooks: {len(paths) - failed} passed, {failed} failed ({wall:.1f} s{at_once})")
     return 1 if failed else 0
+
+
+def default_jobs() -> int:
+    """$NOTEBOOK_JOBS, else one notebook per CPU, at most 4 (each kernel computes on one core)."""
+    raw = os.environ.get("NOTEBOOK_JOBS", "").strip()
+    if raw:
+        try:
+            return int(raw)
+        except ValueError:
+            print(f"notebooks: NOTEBOOK_JOBS must be a whole number, got {raw!r}; using 1", file=sys.stderr)
+            return 1
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def children_cpu_seconds() -> float | None:
+    """CPU time of this process's finished child processes (the kernels), where the OS reports it."""
+    try:
+        import resource
+
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+    except (ImportError, OSError):
+        return None
+
+
+def run_task(path: Path, task: tuple) -> dict:
+    """Runs one notebook and says how it went, as plain data (it may run in a worker process). Its
+    `cpu` is the CPU time its kernel used: unlike the wall time, it hardly depends on the machine's load."""
+    check, timeout, write, backend = task
+    started = time.monotonic()
+    cpu_before = children_cpu_seconds()
+    try:
+        line = run_one(path, check, timeout, absolute_path_patterns(), write=write, backend=backend)
+        ok, message = True, ""
+    except NotebookFailure as failure:
+        ok, message = False, str(failure)
+        line = f"FAILED  {failure}"
+    except Exception as err:  # noqa: BLE001 - one notebook's surprise must not hide the others' results
+        ok, message = False, f"{rel(path)}: the runner failed: {type(err).__name__}: {err}"
+        line = f"FAILED  {message}"
+    cpu_after = children_cpu_seconds()
+    cpu = None if cpu_before is None or cpu_after is None else round(cpu_after - cpu_before, 2)
+    seconds = round(time.monotonic() - started, 2)
+    return {"notebook": rel(path), "ok": ok, "seconds": seconds, "cpu": cpu, "message": message, "line": line}
+
+
+def run_all(paths: list[Path], task: tuple, jobs: int):
+    """Yields each notebook's result in the order given, running up to `jobs` at once."""
+    if jobs <= 1:
+        for path in paths:
+            yield run_task(path, task)
+        return
+    # Each worker process runs whole notebooks, one kernel each; fork keeps start-up cheap where it exists.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method)) as pool:
+        futures = [pool.submit(run_task, path, task) for path in paths]
+        for path, future in zip(paths, futures):
+            try:
+                yield future.result()
+            except Exception as err:  # noqa: BLE001 - e.g. a worker process that died
+                message = f"{rel(path)}: the runner's worker failed: {type(err).__name__}: {err}"
+                yield {"notebook": rel(path), "ok": False, "seconds": None, "cpu": None, "message": message, "line": f"FAILED  {message}"}
 
 
 if __name__ == "__main__":

@@ -4,8 +4,15 @@
  * `npm run notebooks -- --check` re-runs git's committed version of each notebook into a temporary
  * copy and fails when its outputs or figures differ from the committed ones;
  * `npm run notebooks -- --restore <notebook>` puts a notebook back as committed. Notebook paths
- * may follow; `--timeout SECONDS` sets the limit per notebook. The work is done by scripts/notebooks.py (nbclient) in the project's
- * Python environment, which this sets up first.
+ * may follow; `--timeout SECONDS` sets the limit per notebook, `--jobs N` how many notebooks run at
+ * once (default: one per CPU, at most 4), `--report FILE` writes each notebook's result as JSON. The
+ * work is done by scripts/notebooks.py (nbclient) in the project's Python environment, which this
+ * sets up first.
+ *
+ * Backends: the committed outputs and figures are made on wasm (PINNED_BACKEND), so that they
+ * reproduce byte for byte. `--backend tensorflow` (or cpu, or `ATTENTION_POOLING_BACKEND` set in the
+ * environment) runs the notebooks on that backend and checks that each runs cleanly there, every
+ * claim holding, without writing or comparing outputs or figures.
  *
  * Figures: the notebooks are the one source of the figures in figures/. A notebook shows a
  * figure with `show(figure, { name })`; while the notebooks run here, the kernels have
@@ -18,11 +25,37 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { ensureLibBuilt, notebookEnv } from "./jupyter";
-import { ensurePythonEnv, PROJECT_ROOT, runMain } from "./python-env";
+import { ensureLibBuilt, notebookEnv, PINNED_BACKEND } from "./jupyter";
+import { ensurePythonEnv, PROJECT_ROOT, runMain, SetupError } from "./python-env";
 
 /** Where the committed figures live. */
 export const FIGURES_DIR = path.join(PROJECT_ROOT, "figures");
+
+/** The backends the notebooks can run on (lib's BACKENDS). */
+export const NOTEBOOK_BACKENDS = ["tensorflow", "wasm", "cpu"] as const;
+
+/**
+ * The backend a run asks for: `--backend NAME` in `args`, else `ATTENTION_POOLING_BACKEND` in the
+ * environment, else undefined (the pinned one).
+ * @throws SetupError when the name is not a backend.
+ */
+export function requestedBackend(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  const at = args.indexOf("--backend");
+  const [name, from] =
+    at >= 0
+      ? [args[at + 1], "--backend"]
+      : [env.ATTENTION_POOLING_BACKEND?.trim() || undefined, "ATTENTION_POOLING_BACKEND"];
+  if (name === undefined) return undefined;
+  if (!(NOTEBOOK_BACKENDS as readonly string[]).includes(name)) {
+    throw new SetupError(
+      `${from} must be one of ${NOTEBOOK_BACKENDS.join(", ")}, got ${JSON.stringify(name)}`,
+    );
+  }
+  return name;
+}
 
 /** What to do with the figures the notebooks saved. */
 export type FigureMode = "write" | "check";
@@ -40,6 +73,10 @@ export interface RunOptions {
  * figures the notebooks saved. Returns the exit status: 0 when both went well.
  */
 export async function runNotebooks(args: string[], options: RunOptions = {}): Promise<number> {
+  const backend = requestedBackend(args);
+  // A backend set in the environment counts as --backend, so that its outputs are never written.
+  if (backend !== undefined && !args.includes("--backend")) args = ["--backend", backend, ...args];
+  const runOnly = backend !== undefined && backend !== PINNED_BACKEND;
   ensureLibBuilt();
   const env = await ensurePythonEnv();
   const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), "jupyter-runtime-"));
@@ -57,6 +94,10 @@ export async function runNotebooks(args: string[], options: RunOptions = {}): Pr
     });
     // A failed run leaves figures/ alone (its figures may be partial or wrong); --restore runs nothing.
     if (code !== 0 || args.includes("--restore")) return code;
+    if (runOnly) {
+      console.log(`figures: not written or compared (the committed figures are made on ${PINNED_BACKEND})`);
+      return code;
+    }
     // With notebooks named, only their figures are known; on a full run every figure is.
     const complete = !args.some((a) => a.endsWith(".ipynb"));
     return syncFigures(figuresDir, FIGURES_DIR, mode, complete);
@@ -119,7 +160,9 @@ if (require.main === module) {
   const args = process.argv
     .slice(2)
     .map((arg, i, all) =>
-      arg.endsWith(".ipynb") && all[i - 1] !== "--timeout" ? path.resolve(userDir, arg) : arg,
+      (arg.endsWith(".ipynb") && all[i - 1] !== "--timeout") || all[i - 1] === "--report"
+        ? path.resolve(userDir, arg)
+        : arg,
     );
   runMain(() => runNotebooks(args));
 }

@@ -1,7 +1,11 @@
 /**
- * Benchmark section "notebooks": the wall time of each notebook through the headless runner.
+ * Benchmark section "notebooks": the wall time of every notebook in notebooks/ through the headless
+ * runner (`npm run notebooks -- --check`), and of the whole suite. The runner writes each notebook's
+ * result to a JSON report (`--report`); every notebook found here gets a row, including one the
+ * runner failed or never reported.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 import { PROJECT_ROOT as ROOT } from "../../scripts/python-env";
@@ -17,6 +21,21 @@ export function findNotebooks(dir: string): string[] {
     else if (entry.isFile() && entry.name.endsWith(".ipynb")) out.push(full);
   }
   return out.sort();
+}
+
+/** What the runner's `--report` file holds. */
+interface RunnerReport {
+  readonly jobs: number;
+  readonly backend: string;
+  /** The suite's wall time: from the first notebook's start to the last one's result. */
+  readonly seconds: number;
+  readonly notebooks: {
+    notebook: string;
+    ok: boolean;
+    seconds: number | null;
+    cpu: number | null;
+    message: string;
+  }[];
 }
 
 export async function notebooks(): Promise<NonNullable<Results["notebooks"]>> {
@@ -37,29 +56,51 @@ export async function notebooks(): Promise<NonNullable<Results["notebooks"]>> {
   log(`bench: notebooks: running ${found.length} through the notebook runner (--check)…`);
   // The runner prepares its environment first; do that outside the timing.
   await runOnce(process.execPath, [...TSX, path.join(ROOT, "scripts", "python-env.ts")], process.env);
-  const rows: NotebookRow[] = [];
-  const res = await runOnce(process.execPath, [...TSX, runner, "--check"], process.env);
-  for (const line of res.stdout.split("\n")) {
-    const hit = /^(ok|wrote|FAILED)\s+(\S+\.ipynb)(?:.*?([\d.]+) s\))?/.exec(line);
-    if (hit)
-      rows.push({
-        notebook: hit[2] as string,
-        seconds: hit[3] ? Number(hit[3]) : undefined,
-        ok: hit[1] !== "FAILED",
-      });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-notebooks-"));
+  const reportFile = path.join(dir, "report.json");
+  let res: Awaited<ReturnType<typeof runOnce>>;
+  let report: RunnerReport | undefined;
+  try {
+    res = await runOnce(process.execPath, [...TSX, runner, "--check", "--report", reportFile], process.env);
+    if (fs.existsSync(reportFile)) report = JSON.parse(fs.readFileSync(reportFile, "utf8")) as RunnerReport;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
-  const failed = rows.filter((r) => !r.ok).length;
-  if (res.code !== 0)
+  const byName = new Map((report?.notebooks ?? []).map((r) => [r.notebook, r]));
+  const rows: NotebookRow[] = found.map((file) => {
+    const notebook = path.relative(ROOT, file).split(path.sep).join("/");
+    const r = byName.get(notebook);
+    if (r === undefined) {
+      notes.push(`${notebook}: no result from the runner`);
+      return { notebook, ok: false };
+    }
+    if (!r.ok) notes.push(`${notebook} failed: ${r.message.split("\n")[0]}`);
+    return { notebook, seconds: r.seconds ?? undefined, cpu: r.cpu ?? undefined, ok: r.ok };
+  });
+  for (const r of report?.notebooks ?? []) {
+    if (!rows.some((row) => row.notebook === r.notebook))
+      notes.push(`the runner also reported ${r.notebook}`);
+  }
+  if (res.code !== 0) {
+    const failed = rows.filter((r) => !r.ok).length;
     notes.push(
-      `the runner exited with code ${res.code}${failed ? ` (${failed} notebook(s) failed their check)` : ""}`,
+      `the runner exited with code ${res.code}${failed ? ` (${failed} notebook(s) failed their check)` : ""}` +
+        (report === undefined
+          ? `; it wrote no report: ${res.stderr.trim().split("\n").slice(-1)[0] ?? ""}`
+          : ""),
     );
-  const total = rows.reduce((s, r) => s + (r.seconds ?? 0), 0);
-  notes.push(
-    `per-notebook times are the runner's own (kernel start to last cell, one run each); the whole command took ${res.seconds.toFixed(1)} s, ` +
-      `including its set-up checks`,
-  );
+  }
+  const timed = rows.filter((r) => r.seconds !== undefined);
+  const total = timed.length ? timed.reduce((s, r) => s + (r.seconds as number), 0) : undefined;
+  if (report) {
+    notes.push(
+      `per-notebook times are the runner's own (kernel start to last cell, one run each), ${report.jobs} notebooks at a time; ` +
+        `the suite took ${report.seconds.toFixed(1)} s of wall time, the whole command ${res.seconds.toFixed(1)} s with its set-up checks`,
+    );
+  }
   log(
-    `bench:   ${rows.length} notebooks, ${total.toFixed(1)} s in notebooks, ${res.seconds.toFixed(1)} s wall`,
+    `bench:   ${rows.length} notebooks, ${total?.toFixed(1) ?? "–"} s in notebooks, ` +
+      `${report ? `${report.seconds.toFixed(1)} s wall with ${report.jobs} at a time` : "no report"}`,
   );
-  return { date, rows, total: rows.length ? total : undefined, wall: res.seconds, notes };
+  return { date, rows, total, wall: report?.seconds, jobs: report?.jobs, notes };
 }

@@ -195,6 +195,100 @@ describe("notebook runner", () => {
     assert.match(output, /paths\.ipynb, cell 2 \(1st code cell\): output contains an absolute path/);
   });
 
+  test("--jobs 2 runs two notebooks at once and prints their results in the order given", LIMIT, async () => {
+    // Each notebook leaves a mark, then waits for the other's: run one after the other, the first
+    // would wait in vain and fail at its 20 s deadline.
+    const meet = fs.mkdtempSync(path.join(os.tmpdir(), "runner-jobs-"));
+    const rendezvous = (mine: string, theirs: string): string =>
+      `const fs = require("fs"), path = require("path");\n` +
+      `const dir = ${JSON.stringify(meet)};\n` +
+      `fs.writeFileSync(path.join(dir, ${JSON.stringify(mine)}), "");\n` +
+      `const deadline = Date.now() + 20_000;\n` +
+      `while (!fs.existsSync(path.join(dir, ${JSON.stringify(theirs)}))) {\n` +
+      `  if (Date.now() > deadline) throw new Error("the other notebook never started");\n` +
+      `  await new Promise((resolve) => setTimeout(resolve, 50));\n` +
+      `}\n` +
+      `console.log("met");`;
+    try {
+      const first = writeNotebook(dir, "jobs-b.ipynb", [{ source: rendezvous("b", "a") }]);
+      const second = writeNotebook(dir, "jobs-a.ipynb", [{ source: rendezvous("a", "b") }]);
+      const report = path.join(meet, "report.json");
+      const { code, output } = await runNotebookScript([
+        "--jobs",
+        "2",
+        "--no-write",
+        "--report",
+        report,
+        first,
+        second,
+      ]);
+      assert.equal(code, 0, output);
+      assert.match(output, /^ok +.*jobs-b\.ipynb \(ran cleanly;.*\n^ok +.*jobs-a\.ipynb \(ran cleanly;/m);
+      assert.match(output, /^notebooks: 2 passed, 0 failed \([\d.]+ s, 2 at a time\)/m);
+      const written = JSON.parse(fs.readFileSync(report, "utf8"));
+      assert.equal(written.jobs, 2);
+      assert.equal(written.backend, "wasm");
+      assert.deepEqual(
+        written.notebooks.map((r: { notebook: string; ok: boolean }) => [path.basename(r.notebook), r.ok]),
+        [
+          ["jobs-b.ipynb", true],
+          ["jobs-a.ipynb", true],
+        ],
+      );
+      for (const r of written.notebooks) {
+        assert.ok(r.seconds > 0 && r.seconds < written.seconds + 1, JSON.stringify(r));
+        // The kernel's CPU time, where the OS reports children's usage (not on Windows).
+        if (process.platform !== "win32") assert.ok(r.cpu > 0, JSON.stringify(r));
+      }
+    } finally {
+      fs.rmSync(meet, { recursive: true, force: true });
+    }
+  });
+
+  test(
+    "--backend runs the kernels on that backend, checks the backend each notebook reports, and writes nothing",
+    LIMIT,
+    async () => {
+      // lib's initBackend() prints this line; here the notebooks print it themselves.
+      const honest = writeNotebook(dir, "backend-honest.ipynb", [
+        {
+          source:
+            "console.log(`attention-pooling: backend ${process.env.ATTENTION_POOLING_BACKEND} (test)`);",
+        },
+      ]);
+      const stuck = writeNotebook(dir, "backend-stuck.ipynb", [
+        { source: 'console.log("attention-pooling: backend wasm (test)");' },
+      ]);
+      const silent = writeNotebook(dir, "backend-silent.ipynb", [{ source: "console.log(1);" }]);
+      const before = [honest, stuck, silent].map((f) => fs.readFileSync(f, "utf8"));
+      const { code, output } = await runNotebookScript([
+        "--backend",
+        "cpu",
+        "--jobs",
+        "1",
+        honest,
+        stuck,
+        silent,
+      ]);
+      assert.equal(code, 1, output);
+      assert.match(output, /^ok +.*backend-honest\.ipynb \(ran cleanly on cpu; [\d.]+ s\)/m);
+      assert.match(output, /^FAILED +.*backend-stuck\.ipynb ran on the wasm backend, not on cpu/m);
+      assert.match(
+        output,
+        /^FAILED +.*backend-silent\.ipynb never reported its backend.*call initBackend\(\)/m,
+      );
+      assert.deepEqual(
+        [honest, stuck, silent].map((f) => fs.readFileSync(f, "utf8")),
+        before,
+        "a run on another backend writes no outputs",
+      );
+
+      const refused = await runNotebookScript(["--backend", "tensorflow", "--check", honest]);
+      assert.equal(refused.code, 2, refused.output);
+      assert.match(refused.output, /--check compares with the committed outputs, which are made on wasm/);
+    },
+  );
+
   test("a notebook that runs past its time limit fails, naming the cell it stopped in", LIMIT, async () => {
     const file = writeNotebook(dir, "slow.ipynb", [
       { source: "const a = 1;" },
