@@ -60,6 +60,13 @@ export interface Kernel {
    * from {@link defineKernel} has none and is assumed to need 12.
    */
   readonly peakTemporaries?: number;
+  /**
+   * The kernel's number in the fused pooling kernels (`lib/native/nadaraya_watson.h`), which
+   * evaluate Nadaraya-Watson in one pass over the keys per query, with no `[m, n]` matrix in
+   * memory, where the backend has them (see `fusedKernelInfo`). A kernel without one (from
+   * {@link defineKernel}) is pooled densely.
+   */
+  readonly fusedProfile?: number;
 }
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
@@ -96,6 +103,7 @@ const gaussian: Kernel = {
   finiteLog: true,
   logQuadratic: -0.5,
   peakTemporaries: 2,
+  fusedProfile: 0,
 };
 
 const boxcar: Kernel = {
@@ -108,6 +116,7 @@ const boxcar: Kernel = {
   vegaLog: "r < 1 ? 0 : log(0)",
   polynomial: { left: [1], right: [1] },
   peakTemporaries: 6.5,
+  fusedProfile: 2,
 };
 
 const constant: Kernel = {
@@ -120,6 +129,7 @@ const constant: Kernel = {
   vegaLog: "0",
   finiteLog: true,
   peakTemporaries: 2,
+  fusedProfile: 1,
 };
 
 const triangularValue = (r2: tf.Tensor): tf.Tensor => tf.tidy(() => tf.relu(tf.sub(1, radius(r2))));
@@ -134,6 +144,7 @@ const triangular: Kernel = {
   vegaLog: "r < 1 ? log(1 - r) : log(0)",
   polynomial: { left: [1, 1], right: [1, -1] },
   peakTemporaries: 10.5,
+  fusedProfile: 3,
 };
 
 /** The tutorial's "Epanechikov" (sic): the triangular kernel under the tutorial's name. */
@@ -149,6 +160,7 @@ const epanechnikov: Kernel = {
   vegaLog: "r < 1 ? log(0.75 * (1 - r * r)) : log(0)",
   polynomial: { left: [1, 0, -1], right: [1, 0, -1] },
   peakTemporaries: 9.5,
+  fusedProfile: 4,
 };
 
 const biweight: Kernel = {
@@ -161,6 +173,7 @@ const biweight: Kernel = {
   vegaLog: "r < 1 ? log(15 / 16) + 2 * log(1 - r * r) : log(0)",
   polynomial: { left: [1, 0, -2, 0, 1], right: [1, 0, -2, 0, 1] },
   peakTemporaries: 9.5,
+  fusedProfile: 5,
 };
 
 const tricube: Kernel = {
@@ -175,6 +188,7 @@ const tricube: Kernel = {
   // (1 − |u|³)³: (1 + u³)³ on the left, (1 − u³)³ on the right.
   polynomial: { left: [1, 0, 0, 3, 0, 0, 3, 0, 0, 1], right: [1, 0, 0, -3, 0, 0, 3, 0, 0, -1] },
   peakTemporaries: 11.5,
+  fusedProfile: 6,
 };
 
 const cosine: Kernel = {
@@ -193,6 +207,7 @@ const cosine: Kernel = {
     }),
   vegaLog: "r < 1 ? log(PI / 4 * cos(PI * r / 2)) : log(0)",
   peakTemporaries: 11.75,
+  fusedProfile: 7,
 };
 
 /** Every kernel by name: the one table of valid kernel names. */

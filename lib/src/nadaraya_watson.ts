@@ -23,6 +23,7 @@ import {
   type OnEmpty,
 } from "./empty";
 import { describe, fail } from "./errors";
+import { fusedPool } from "./fused";
 import { checkDenseMemory } from "./memory";
 import { resolveKernel, type Kernel, type KernelName } from "./kernels";
 import {
@@ -89,6 +90,8 @@ interface Prepared {
   readonly onEmpty: OnEmpty;
   /** No row can be empty, so the per-chunk search for empty rows is skipped (see {@link cannotBeEmpty}). */
   readonly neverEmpty: boolean;
+  /** 1/σ per dimension, from the float64 widths. */
+  readonly inverseWidths: number[];
 }
 
 /**
@@ -143,6 +146,10 @@ export function nadarayaWatson(
       );
       const { predictions, weights } = poolChunk(fn, prepared, prepared.queries, 0, true);
       return { predictions: finish(prepared, predictions), weights: weights as tf.Tensor2D };
+    }
+    if (options.chunkSize === undefined) {
+      const fused = poolFused(fn, prepared);
+      if (fused) return { predictions: finish(prepared, fused) };
     }
     const chunk =
       options.chunkSize !== undefined
@@ -254,7 +261,23 @@ function prepare(
     // A kernel whose log is finite everywhere leaves no row empty unless r² overflows float32,
     // which only extreme widths can make it do: then the per-chunk search for empty rows is needed.
     const neverEmpty = kernel.finiteLog === true && !scaled.extreme;
-    return { keys, values, queries, widths: scaled, centre, shift, vector, kernel, onEmpty, neverEmpty };
+    const inverseWidths = Array.from(
+      { length: keys.shape[1] },
+      (_, j) => 1 / (widths[widths.length === 1 ? 0 : j] as number),
+    );
+    return {
+      keys,
+      values,
+      queries,
+      widths: scaled,
+      centre,
+      shift,
+      vector,
+      kernel,
+      onEmpty,
+      neverEmpty,
+      inverseWidths,
+    };
   } catch (err) {
     tf.dispose(owned);
     throw err;
@@ -282,6 +305,50 @@ export const BLOCKED_KEYS = 1 << 16;
 
 /** Keys per block on the blocked path. */
 export const KEY_BLOCK = 1 << 12;
+
+/**
+ * All queries' predictions in one fused pass where the backend has a fused kernel (see fused.ts),
+ * or `undefined`: the kernel needs a `fusedProfile`, and widths of ordinary size (extreme ones
+ * take the dense path, which forms offsets before scaling). Queries with no key in a compact
+ * support follow the `onEmpty` policy, as on the dense path.
+ */
+function poolFused(fn: string, p: Prepared): tf.Tensor2D | undefined {
+  const profile = p.kernel.fusedProfile;
+  if (profile === undefined || p.widths.extreme) return undefined;
+  if (!p.inverseWidths.every((s) => Number.isFinite(Math.fround(s)) && s > 0)) return undefined;
+  const pooled = fusedPool({
+    queries: p.queries,
+    keys: p.keys,
+    values: p.values,
+    inverseWidths: p.inverseWidths,
+    profile,
+  });
+  if (pooled === undefined) return undefined;
+  const [m, width] = pooled.shape;
+  const k = width - 1;
+  const predictions = tf.slice(pooled, [0, 0], [m, k]);
+  if (p.neverEmpty || (p.onEmpty === "nan" && Number.isFinite(p.kernel.support))) {
+    pooled.dispose();
+    return predictions;
+  }
+  // Queries whose weights sum to 0: no key in a compact support (NaN predictions so far).
+  const totals = tf.slice(pooled, [0, k], [m, 1]);
+  const data = totals.dataSync();
+  tf.dispose([pooled, totals]);
+  const empty: number[] = [];
+  for (let i = 0; i < m; i++) if (!((data[i] as number) > 0)) empty.push(i);
+  if (empty.length === 0) return predictions;
+  try {
+    if (Number.isFinite(p.kernel.support) && p.onEmpty === "throw") {
+      failEmptyRows(fn, empty, p.queries, 0, p.kernel.name, "key", p.shift);
+    }
+    const out = predictions.dataSync().slice() as Float32Array;
+    fillEmpty(fn, p, p.queries, 0, empty, out);
+    return tf.tensor2d(out, [m, k]);
+  } finally {
+    predictions.dispose();
+  }
+}
 
 /** Pools one block of queries; `offset` is its first query's index, for error messages. */
 function poolChunk(

@@ -5,6 +5,9 @@ import fc from "fast-check";
 import {
   initBackend,
   KERNEL_NAMES,
+  KERNELS,
+  defineKernel,
+  fusedKernelInfo,
   nadarayaWatson,
   attentionWeights,
   tf,
@@ -41,6 +44,9 @@ describe("agreement with a float64 loop reference", () => {
           assert.deepEqual(weights!.shape, [17, 30]);
           assertClose(take(weights!), ref.weights.flat(), 1e-5, 1e-6, "weights");
           assertClose(take(predictions), ref.predictions.flat(), 1e-5, 1e-5, "predictions");
+          // Predictions alone take the fused kernel where the backend has one (see fusedKernelInfo).
+          const alone = nadarayaWatson(keys, values, queries, kernel, { sigma, onEmpty: "nan" });
+          assertClose(take(alone.predictions), ref.predictions.flat(), 1e-5, 1e-5, "predictions alone");
         });
       }
     }
@@ -234,9 +240,56 @@ describe("chunked evaluation", () => {
     const k = Array.from({ length: n }, (_, i) => (i * 5) / n);
     const v = k.map((x) => Math.sin(x));
     const q = Array.from({ length: 1500 }, (_, i) => (i * 5) / 1500 + 0.001); // 3000 × 1500 > 2²² pairs → 2 chunks
-    const chunked = nadarayaWatson(k, v, q, "gaussian", { sigma: 0.1 });
-    const whole = nadarayaWatson(k, v, q, "gaussian", { sigma: 0.1, chunkSize: 1500 });
+    // A kernel of one's own has no fused form, so the default is the chunked dense path on every backend.
+    const gaussian = defineKernel((r) => tf.exp(tf.mul(-0.5, tf.square(r))), { name: "own-gaussian" });
+    const chunked = nadarayaWatson(k, v, q, gaussian, { sigma: 0.1 });
+    const whole = nadarayaWatson(k, v, q, gaussian, { sigma: 0.1, chunkSize: 1500 });
     assertClose(take(chunked.predictions), take(whole.predictions), 0, chunkTolerance(n, v), "default chunk");
+  });
+});
+
+describe("the fused kernel", () => {
+  /**
+   * The fused kernel and the dense path each compute a prediction within (n + 5)·u·max|v| of its
+   * exact value (n − 1 additions, the weight, the quotient and the rounding to float32, each with
+   * relative error u = 2⁻²⁴; the fused kernel's sums are shorter: 32 float32 terms per lane, then
+   * float64), so they agree within twice that. A wrong weight or a missing key moves a prediction
+   * by the order of max|v|, far above it.
+   */
+  const keys = uniformMatrix("fused-keys", 700, 2, 0, 3);
+  const values = uniformMatrix("fused-values", 700, 3, -2, 2);
+  const queries = uniformMatrix("fused-queries", 90, 2, -0.5, 3.5);
+  const tolerance = 2 * (700 + 5) * 2 ** -24 * 2;
+  for (const kernel of KERNEL_NAMES) {
+    test(`${kernel}: fused and dense predictions agree to float32 rounding, empty queries included`, () => {
+      const options = { sigma: [0.35, 0.5], onEmpty: "nan" } as const;
+      const fused = take(nadarayaWatson(keys, values, queries, kernel, options).predictions);
+      const dense = take(
+        nadarayaWatson(keys, values, queries, kernel, { ...options, chunkSize: 90 }).predictions,
+      );
+      assertClose(fused, dense, 0, tolerance, kernel);
+      if (Number.isFinite(KERNELS[kernel].support)) {
+        assert.ok(dense.some(Number.isNaN) && dense.some(Number.isFinite), "some queries empty, some not");
+      }
+    });
+  }
+
+  test("needs no [nQueries, nKeys] memory where the backend has it", async () => {
+    const info = fusedKernelInfo();
+    assert.equal(info.backend, tf.getBackend());
+    // CI builds the TensorFlow op (npm run tfjs-node) and commits the WebAssembly module.
+    if (process.env.CI && info.backend !== "cpu") assert.ok(info.available, info.detail);
+    if (info.backend === "cpu") assert.match(info.detail, /^no fused kernel for the cpu backend/);
+    const n = 2000;
+    const k = Array.from({ length: n }, (_, i) => (i * 5) / n);
+    const before = tf.memory().numBytes;
+    const profile = await tf.profile(() => {
+      nadarayaWatson(k, k, k, "gaussian", { sigma: 0.2 }).predictions.dispose();
+    });
+    const matrix = n * n * 4;
+    if (info.available)
+      assert.ok(profile.peakBytes - before < matrix / 20, `${profile.peakBytes - before} bytes`);
+    else assert.ok(profile.peakBytes - before >= matrix / 2, `${profile.peakBytes - before} bytes`);
   });
 });
 

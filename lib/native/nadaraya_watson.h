@@ -1,0 +1,261 @@
+/*
+ * Fused Nadaraya-Watson pooling: one pass over the keys per query, no [m, n] matrix in memory.
+ *
+ * For query i and every key j, with r²_ij = Σ_e ((q_ie − k_je) / σ_e)²:
+ *
+ *   w_ij = k(r²_ij)                                 compact and constant kernels (weights are 0 or
+ *                                                   bounded away from 0, so they are summed as they are)
+ *   w_ij = exp(−(r²_ij − min_j r²_ij) / 2)          the Gaussian (scaled so the nearest key weighs 1:
+ *                                                   no query's weights can all underflow)
+ *
+ *   out[i, c] = Σ_j w_ij v_jc / Σ_j w_ij   for each value column c,   out[i, C] = Σ_j w_ij.
+ *
+ * A query with no key in a compact support gets Σ w = 0 and NaN predictions; the caller applies
+ * its empty-query policy. Normalising constants are left out: they cancel.
+ *
+ * Numerics: weights in float32 (the exponential within 2 ulp, see ap_exp), summed in float32
+ * over blocks of AP_BLOCK keys in AP_LANES independent lanes (AP_BLOCK / AP_LANES = 32 terms
+ * each), and the blocks' sums added in float64. Each prediction is a float64 quotient rounded
+ * once to float32.
+ *
+ * The same source is compiled natively (a TensorFlow op for the tensorflow backend, see
+ * tensorflow_op.c) and to WebAssembly with SIMD (see wasm.c). The loops are plain C written so
+ * that compilers vectorise them: no calls, no branches but selects, fixed-width lane sums.
+ */
+#ifndef ATTENTION_POOLING_NADARAYA_WATSON_H
+#define ATTENTION_POOLING_NADARAYA_WATSON_H
+
+#include <stdint.h>
+
+/* Kernel profiles, numbered as the kernel table's `fusedProfile` field (lib/src/kernels.ts). */
+enum {
+  AP_GAUSSIAN = 0,     /* exp(−r²/2) */
+  AP_CONSTANT = 1,     /* 1 */
+  AP_BOXCAR = 2,       /* 1 for r < 1 */
+  AP_TRIANGULAR = 3,   /* (1 − r)₊ */
+  AP_EPANECHNIKOV = 4, /* (1 − r²)₊ */
+  AP_BIWEIGHT = 5,     /* (1 − r²)₊² */
+  AP_TRICUBE = 6,      /* (1 − r³)₊³ */
+  AP_COSINE = 7,       /* cos(πr/2) for r < 1 */
+  AP_PROFILES = 8
+};
+
+/* Keys per block: sums within a block are float32, across blocks float64. */
+#define AP_BLOCK 256
+/* Independent partial sums per block (a multiple of the widest SIMD width, 8 floats). */
+#define AP_LANES 8
+
+/* Where the row loop is compiled for several instruction sets, the helpers must be inlined into it. */
+#ifndef AP_TARGET
+#define AP_TARGET
+#endif
+#define AP_INLINE static inline __attribute__((always_inline))
+
+AP_INLINE float ap_bits_to_float(uint32_t bits) {
+  float f;
+  __builtin_memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+AP_INLINE uint32_t ap_float_to_bits(float f) {
+  uint32_t bits;
+  __builtin_memcpy(&bits, &f, sizeof bits);
+  return bits;
+}
+
+/*
+ * exp(x) for x ≤ 0, within 2 ulp: x = n ln 2 + r with n an integer and |r| ≤ ln(2)/2 (Cody-Waite,
+ * ln 2 in two parts), e^r by a degree-6 polynomial, 2^n built in the exponent bits. Adding
+ * 1.5·2²³ to x/ln 2 rounds it to the integer n, which then sits in the sum's low mantissa bits,
+ * so 2^n needs no float-to-integer conversion: (bits + 127) << 23 drops the rest. Below −87.3 the
+ * result would be subnormal (or its bits garbage): 0 is returned.
+ */
+AP_INLINE float ap_exp(float x) {
+  const float round = 12582912.0f;
+  const float t = x * 1.44269504088896341f + round;
+  const float n = t - round;
+  float r = x - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  const float z = r * r;
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * z + r + 1.0f;
+  const float scale = ap_bits_to_float((ap_float_to_bits(t) + 127u) << 23);
+  return x < -87.3f ? 0.0f : p * scale;
+}
+
+/* sin(πs/2) for s in [0, 1]: the odd Taylor series of sin x at x = πs/2 to x¹³ (error below 1e-9). */
+AP_INLINE float ap_sin_half_pi(float s) {
+  float x = 1.57079632679489662f * s;
+  float z = x * x;
+  float p = 1.6059043836821613e-10f;
+  p = p * z - 2.5052108385441720e-8f;
+  p = p * z + 2.7557319223985893e-6f;
+  p = p * z - 1.9841269841269841e-4f;
+  p = p * z + 8.3333333333333333e-3f;
+  p = p * z - 1.6666666666666667e-1f;
+  return x + x * z * p;
+}
+
+/* Scaled squared distances of one query to keys [j0, j0 + len): t[j] = Σ_e ((q_e − k_e,j) σ_e⁻¹)². */
+AP_INLINE void ap_distances(int dims, int len, const float *q, const float *keys_t, int n, int j0,
+                            const float *inverse, float *restrict t) {
+  const float *restrict row = keys_t + j0;
+  const float q0 = q[0], s0 = inverse[0];
+  for (int j = 0; j < len; j++) {
+    float u = (q0 - row[j]) * s0;
+    t[j] = u * u;
+  }
+  for (int e = 1; e < dims; e++) {
+    row = keys_t + (int64_t)e * n + j0;
+    const float qe = q[e], se = inverse[e];
+    for (int j = 0; j < len; j++) {
+      float u = (qe - row[j]) * se;
+      t[j] += u * u;
+    }
+  }
+}
+
+/* The kernel profiles' weights from a squared distance t (unnormalised); `shift` is min r² (Gaussian). */
+#define AP_W_GAUSSIAN(t) ap_exp(0.5f * (shift - (t)))
+#define AP_W_CONSTANT(t) ((void)(t), 1.0f)
+#define AP_W_BOXCAR(t) ((t) < 1.0f ? 1.0f : 0.0f)
+#define AP_W_TRIANGULAR(t) ((t) < 1.0f ? 1.0f - __builtin_sqrtf(t) : 0.0f)
+#define AP_W_EPANECHNIKOV(t) ((t) < 1.0f ? 1.0f - (t) : 0.0f)
+#define AP_W_BIWEIGHT(t) ((t) < 1.0f ? (1.0f - (t)) * (1.0f - (t)) : 0.0f)
+#define AP_W_TRICUBE(t) ((t) < 1.0f ? ap_cube(1.0f - (t) * __builtin_sqrtf(t)) : 0.0f)
+#define AP_W_COSINE(t) ((t) < 1.0f ? ap_sin_half_pi(1.0f - __builtin_sqrtf(t)) : 0.0f)
+
+AP_INLINE float ap_cube(float u) { return u * u * u; }
+
+/* Expands X(profile, weight macro) once per kernel profile but the Gaussian (which needs its shift). */
+#define AP_FOR_EACH_PROFILE(X)                                                                   \
+  X(AP_CONSTANT, AP_W_CONSTANT)                                                                  \
+  X(AP_BOXCAR, AP_W_BOXCAR)                                                                      \
+  X(AP_TRIANGULAR, AP_W_TRIANGULAR)                                                              \
+  X(AP_EPANECHNIKOV, AP_W_EPANECHNIKOV)                                                          \
+  X(AP_BIWEIGHT, AP_W_BIWEIGHT)                                                                  \
+  X(AP_TRICUBE, AP_W_TRICUBE)                                                                    \
+  X(AP_COSINE, AP_W_COSINE)
+
+/* Adds AP_LANES float32 lanes into a float64 sum. */
+#define AP_LANE_TOTAL(lanes, into)                                                               \
+  do {                                                                                           \
+    for (int l_ = 0; l_ < AP_LANES; l_++) (into) += (lanes)[l_];                                  \
+  } while (0)
+
+/* Σ_j w[j] x[j] over one block, in AP_LANES float32 lanes, returned in float64. */
+AP_INLINE double ap_dot(int len, const float *restrict w, const float *restrict x) {
+  float lane[AP_LANES] = {0};
+  int j = 0;
+  for (; j + AP_LANES <= len; j += AP_LANES)
+    for (int l = 0; l < AP_LANES; l++) lane[l] += w[j + l] * x[j + l];
+  double sum = 0;
+  AP_LANE_TOTAL(lane, sum);
+  for (; j < len; j++) sum += (double)w[j] * x[j];
+  return sum;
+}
+
+/* The smallest of t[0..len). */
+AP_INLINE float ap_min(int len, const float *restrict t) {
+  float lane[AP_LANES];
+  for (int l = 0; l < AP_LANES; l++) lane[l] = __builtin_inff();
+  int j = 0;
+  for (; j + AP_LANES <= len; j += AP_LANES)
+    for (int l = 0; l < AP_LANES; l++) lane[l] = t[j + l] < lane[l] ? t[j + l] : lane[l];
+  float best = __builtin_inff();
+  for (int l = 0; l < AP_LANES; l++) best = lane[l] < best ? lane[l] : best;
+  for (; j < len; j++) best = t[j] < best ? t[j] : best;
+  return best;
+}
+
+/* Σ_j w[j] over one block, in AP_LANES float32 lanes, returned in float64. */
+AP_INLINE double ap_sum(int len, const float *restrict w) {
+  float lane[AP_LANES] = {0};
+  int j = 0;
+  for (; j + AP_LANES <= len; j += AP_LANES)
+    for (int l = 0; l < AP_LANES; l++) lane[l] += w[j + l];
+  double sum = 0;
+  AP_LANE_TOTAL(lane, sum);
+  for (; j < len; j++) sum += w[j];
+  return sum;
+}
+
+/*
+ * One query's block of keys [j0, j0 + len): the weights into w (one elementwise pass, from the
+ * distances computed in the same pass in one dimension), then their sum into *total and their
+ * products with each value column into acc.
+ */
+#define AP_BLOCK_CASE(PROFILE, WEIGHT)                                                           \
+  case PROFILE: {                                                                                \
+    if (dims == 1) {                                                                             \
+      const float *restrict row = keys_t + j0;                                                   \
+      const float q0 = q[0], s0 = inverse[0];                                                    \
+      for (int j = 0; j < len; j++) {                                                            \
+        float u = (q0 - row[j]) * s0;                                                            \
+        w[j] = WEIGHT(u * u);                                                                    \
+      }                                                                                          \
+    } else {                                                                                     \
+      ap_distances(dims, len, q, keys_t, n, j0, inverse, w);                                     \
+      for (int j = 0; j < len; j++) w[j] = WEIGHT(w[j]);                                         \
+    }                                                                                            \
+    break;                                                                                       \
+  }
+
+/*
+ * Pools queries [row_begin, row_end).
+ *
+ *   queries  [m, dims] row-major        keys_t   [dims, n] (keys transposed)
+ *   values_t [cols, n] (transposed)     inverse  [dims]: 1/σ_e
+ *   out      [m, cols + 1]: the predictions, then Σ w
+ *   w        AP_BLOCK floats of scratch; acc: cols doubles
+ *
+ * The Gaussian's shift, min_j r²_ij, is found block by block (as in an online softmax): when a
+ * block holds a nearer key than all before it, the sums so far are rescaled by
+ * exp((new − old shift)/2), which changes numerator and denominator alike.
+ */
+AP_TARGET static void ap_pool_rows(int profile, int n, int dims, int cols, const float *queries,
+                                   const float *keys_t, const float *values_t, const float *inverse,
+                                   float *out, int row_begin, int row_end, float *restrict w,
+                                   double *acc) {
+  for (int i = row_begin; i < row_end; i++) {
+    const float *q = queries + (int64_t)i * dims;
+    float shift = __builtin_inff();
+    double total = 0;
+    for (int c = 0; c < cols; c++) acc[c] = 0;
+    for (int j0 = 0; j0 < n; j0 += AP_BLOCK) {
+      const int len = n - j0 < AP_BLOCK ? n - j0 : AP_BLOCK;
+      if (profile == AP_GAUSSIAN) {
+        ap_distances(dims, len, q, keys_t, n, j0, inverse, w);
+        const float nearest = ap_min(len, w);
+        if (!(nearest < __builtin_inff())) continue; /* every r² overflowed: no weight here */
+        if (nearest < shift) {
+          if (shift < __builtin_inff()) {
+            const double f = ap_exp(0.5f * (nearest - shift));
+            total *= f;
+            for (int c = 0; c < cols; c++) acc[c] *= f;
+          }
+          shift = nearest;
+        }
+        for (int j = 0; j < len; j++) w[j] = AP_W_GAUSSIAN(w[j]);
+      } else {
+        switch (profile) {
+          AP_FOR_EACH_PROFILE(AP_BLOCK_CASE)
+          default:
+            break;
+        }
+      }
+      total += ap_sum(len, w);
+      for (int c = 0; c < cols; c++) acc[c] += ap_dot(len, w, values_t + (int64_t)c * n + j0);
+    }
+    float *o = out + (int64_t)i * (cols + 1);
+    for (int c = 0; c < cols; c++) o[c] = (float)(acc[c] / total);
+    o[cols] = (float)total;
+  }
+}
+
+#endif

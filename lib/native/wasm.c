@@ -1,0 +1,34 @@
+/*
+ * The fused Nadaraya-Watson pooling (nadaraya_watson.h) as a WebAssembly module with 128-bit SIMD,
+ * for the wasm backend. It imports nothing and exports its memory and one function; lib/src/fused.ts
+ * lays the arrays out in that memory, from `__heap_base` on, and reads the result back.
+ *
+ * Built by `npm run native -- wasm` (scripts/native.ts) with clang for wasm32; the built module,
+ * lib/native/nadaraya_watson.wasm, is committed with a hash of the sources it came from.
+ */
+#include "nadaraya_watson.h"
+
+/* The compiler may call these for block copies and zeroing; there is no C library here. */
+void *memset(void *dest, int value, unsigned long count) {
+  unsigned char *d = (unsigned char *)dest;
+  for (unsigned long i = 0; i < count; i++) d[i] = (unsigned char)value;
+  return dest;
+}
+
+void *memcpy(void *dest, const void *src, unsigned long count) {
+  unsigned char *d = (unsigned char *)dest;
+  const unsigned char *s = (const unsigned char *)src;
+  for (unsigned long i = 0; i < count; i++) d[i] = s[i];
+  return dest;
+}
+
+/*
+ * Pools every query: queries [m, dims], keys_t [dims, n], values_t [cols, n], inverse [dims],
+ * out [m, cols + 1]; scratch holds AP_BLOCK floats and acc cols doubles (8-byte aligned).
+ */
+__attribute__((export_name("pool"))) void pool(int profile, int n, int dims, int cols, int m,
+                                               const float *queries, const float *keys_t,
+                                               const float *values_t, const float *inverse, float *out,
+                                               float *scratch, double *acc) {
+  ap_pool_rows(profile, n, dims, cols, queries, keys_t, values_t, inverse, out, 0, m, scratch, acc);
+}

@@ -1,0 +1,288 @@
+/**
+ * Fused Nadaraya-Watson pooling: each query's weighted average in one pass over the keys, with no
+ * `[nQueries, nKeys]` matrix in memory (lib/native/nadaraya_watson.h, a single C source).
+ *
+ * - tensorflow backend: a TensorFlow op (lib/native/tensorflow_op.c), vectorised and run on one
+ *   thread per processor, which `npm run tfjs-node` compiles next to tfjs-node's TensorFlow
+ *   library. Loading it registers the op with the TensorFlow runtime tfjs-node already runs, and
+ *   tfjs-node executes it by name, on tfjs tensors like any other op.
+ * - wasm backend: the same source compiled to WebAssembly with 128-bit SIMD
+ *   (lib/native/nadaraya_watson.wasm, committed, built by `npm run native -- wasm`), run on one
+ *   thread like the backend itself. Inputs are copied into its memory (O((n + m)·d)), the
+ *   `[m, c + 1]` result out.
+ * - cpu backend: none, on purpose: it is the plain-JavaScript reference; `nadarayaWatson` pools
+ *   densely with tfjs ops.
+ *
+ * `nadarayaWatson` uses it for predictions (no `returnWeights`, no `chunkSize`) with a kernel that
+ * has a `fusedProfile` in the kernel table and widths of ordinary size; see `poolFused` in
+ * nadaraya_watson.ts.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+import * as tf from "@tensorflow/tfjs-core";
+
+/** The op's name in TensorFlow's registry (tensorflow_op.c). */
+const TENSORFLOW_OP = "AttentionPoolingNadarayaWatson";
+
+/** The C sources each fused kernel is built from, relative to this package's root (lib/). */
+export const NATIVE_SOURCES = {
+  tensorflow: ["native/nadaraya_watson.h", "native/tensorflow_op.c"],
+  wasm: ["native/nadaraya_watson.h", "native/wasm.c"],
+} as const;
+
+/** The built op library's file name, in tfjs-node's `deps/lib` next to TensorFlow's libraries. */
+export const TENSORFLOW_OP_FILE = "attention-pooling-ops.node";
+
+/** The WebAssembly module, committed in lib/native with a stamp of its sources' hash (`<file>.json`). */
+export const WASM_MODULE_FILE = "native/nadaraya_watson.wasm";
+
+/** Whether the current backend has a fused kernel, and why or why not. */
+export interface FusedKernelInfo {
+  /** The backend asked about (the current one). */
+  readonly backend: string;
+  /** Whether `nadarayaWatson` pools on it in one fused pass. */
+  readonly available: boolean;
+  /** One line: what runs, or what is missing and how to get it. */
+  readonly detail: string;
+}
+
+/** This package's root (lib/), from lib/src or lib/dist alike. */
+export function packageRoot(): string {
+  return path.resolve(__dirname, "..");
+}
+
+/** SHA-256 of one target's sources, which its build records in a stamp beside the built file. */
+export function nativeSourceHash(target: keyof typeof NATIVE_SOURCES, root: string = packageRoot()): string {
+  const hash = createHash("sha256");
+  for (const file of NATIVE_SOURCES[target]) hash.update(fs.readFileSync(path.join(root, file)));
+  return hash.digest("hex");
+}
+
+/** Whether `file` was built from the current sources of `target` (its stamp `<file>.json` says so). */
+function isCurrent(file: string, target: keyof typeof NATIVE_SOURCES): boolean {
+  try {
+    const stamp = JSON.parse(fs.readFileSync(`${file}.json`, "utf8")) as { sources?: string };
+    return stamp.sources === nativeSourceHash(target);
+  } catch {
+    return false;
+  }
+}
+
+/** Where `npm run tfjs-node` puts the op library for the installed tfjs-node, or undefined without it. */
+export function tensorflowOpPath(): string | undefined {
+  try {
+    const pkg = require.resolve("@tensorflow/tfjs-node/package.json");
+    return path.join(path.dirname(pkg), "deps", "lib", TENSORFLOW_OP_FILE);
+  } catch {
+    return undefined;
+  }
+}
+
+let tensorflowState: { ok: boolean; detail: string } | undefined;
+
+/** Loads the op library once per process; says why not when it cannot. */
+function loadTensorflowOp(): { ok: boolean; detail: string } {
+  if (tensorflowState) return tensorflowState;
+  const file = tensorflowOpPath();
+  if (file === undefined || !fs.existsSync(file)) {
+    tensorflowState = {
+      ok: false,
+      detail: "the fused TensorFlow op is not built (npm run tfjs-node builds it)",
+    };
+    return tensorflowState;
+  }
+  if (!isCurrent(file, "tensorflow")) {
+    tensorflowState = {
+      ok: false,
+      detail: "the fused TensorFlow op was built from other sources (npm run tfjs-node rebuilds it)",
+    };
+    return tensorflowState;
+  }
+  try {
+    require(file);
+    tensorflowState = { ok: true, detail: `the fused TensorFlow op (${TENSORFLOW_OP})` };
+  } catch (err) {
+    tensorflowState = {
+      ok: false,
+      detail: `the fused TensorFlow op did not load (${(err as Error).message.split("\n")[0]})`,
+    };
+  }
+  return tensorflowState;
+}
+
+/** The parts of the WebAssembly JavaScript API used here (this package compiles without DOM types). */
+interface WasmApi {
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const wasmApi = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+interface WasmExports {
+  readonly memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  readonly __heap_base: { readonly value: number };
+  pool(
+    profile: number,
+    n: number,
+    dims: number,
+    cols: number,
+    m: number,
+    queries: number,
+    keysT: number,
+    valuesT: number,
+    inverse: number,
+    out: number,
+    scratch: number,
+    acc: number,
+  ): void;
+}
+
+let wasmState: { ok: boolean; detail: string; exports?: WasmExports } | undefined;
+
+/** Instantiates the committed WebAssembly module once per process; says why not when it cannot. */
+function loadWasm(): { ok: boolean; detail: string; exports?: WasmExports } {
+  if (wasmState) return wasmState;
+  const file = path.join(packageRoot(), WASM_MODULE_FILE);
+  if (!fs.existsSync(file)) {
+    wasmState = { ok: false, detail: `the fused WebAssembly module is missing (${WASM_MODULE_FILE})` };
+  } else if (!isCurrent(file, "wasm")) {
+    wasmState = {
+      ok: false,
+      detail:
+        "the fused WebAssembly module was built from other sources (npm run native -- wasm rebuilds it)",
+    };
+  } else {
+    try {
+      const instance = new wasmApi.Instance(new wasmApi.Module(fs.readFileSync(file)), {});
+      wasmState = {
+        ok: true,
+        detail: "the fused WebAssembly module (SIMD, one thread)",
+        exports: instance.exports as unknown as WasmExports,
+      };
+    } catch (err) {
+      wasmState = {
+        ok: false,
+        detail: `the fused WebAssembly module did not load (${(err as Error).message.split("\n")[0]})`,
+      };
+    }
+  }
+  return wasmState;
+}
+
+/** Rows × cols, row-major, transposed into a new array. */
+function transposed(data: Float32Array, rows: number, cols: number): Float32Array {
+  if (cols === 1) return data;
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < rows; i++)
+    for (let j = 0; j < cols; j++) out[j * rows + i] = data[i * cols + j] as number;
+  return out;
+}
+
+/** The fused pooling in the WebAssembly module: inputs copied into its memory, the result copied out. */
+function poolWasm(wasm: WasmExports, inputs: FusedInputs): tf.Tensor2D {
+  const [m, dims] = inputs.queries.shape;
+  const [n, cols] = inputs.values.shape;
+  const parts: Array<[Float32Array | undefined, number]> = [
+    [inputs.queries.dataSync() as Float32Array, m * dims],
+    [transposed(inputs.keys.dataSync() as Float32Array, n, dims), n * dims],
+    [transposed(inputs.values.dataSync() as Float32Array, n, cols), n * cols],
+    [Float32Array.from(inputs.inverseWidths), dims],
+    [undefined, m * (cols + 1)], // out
+    [undefined, 256], // scratch: AP_BLOCK floats
+    [undefined, 2 * (cols + 1)], // acc: cols doubles
+  ];
+  let top = wasm.__heap_base.value;
+  const at = parts.map(([, count]) => {
+    const start = (top + 15) & ~15;
+    top = start + 4 * count;
+    return start;
+  });
+  const pages = Math.ceil(top / 65536) - wasm.memory.buffer.byteLength / 65536;
+  if (pages > 0) wasm.memory.grow(pages);
+  const heap = new Float32Array(wasm.memory.buffer);
+  parts.forEach(([data], i) => {
+    if (data) heap.set(data, (at[i] as number) / 4);
+  });
+  const [q, k, v, inv, out, scratch, acc] = at as [number, number, number, number, number, number, number];
+  wasm.pool(inputs.profile, n, dims, cols, m, q, k, v, inv, out, scratch, acc);
+  return tf.tensor2d(heap.slice(out / 4, out / 4 + m * (cols + 1)), [m, cols + 1]);
+}
+
+/**
+ * Whether `nadarayaWatson` evaluates predictions in one fused pass on the current backend (call
+ * after `initBackend`). Where it does not, it pools densely with tfjs ops, in chunks; the results
+ * agree to float32 rounding.
+ *
+ * @example
+ * ```ts
+ * await initBackend();
+ * fusedKernelInfo(); // { backend: "tensorflow", available: true, detail: "the fused TensorFlow op (…)" }
+ * ```
+ */
+export function fusedKernelInfo(): FusedKernelInfo {
+  const backend = tf.getBackend();
+  if (backend === "tensorflow") {
+    const { ok, detail } = loadTensorflowOp();
+    return { backend, available: ok, detail };
+  }
+  if (backend === "wasm") {
+    const { ok, detail } = loadWasm();
+    return { backend, available: ok, detail };
+  }
+  return {
+    backend,
+    available: false,
+    detail: `no fused kernel for the ${backend} backend (the plain-JavaScript reference)`,
+  };
+}
+
+/** What {@link fusedPool} needs: centred float32 points, values, 1/σ per dimension, the kernel's profile. */
+export interface FusedInputs {
+  /** `[m, d]`. */
+  readonly queries: tf.Tensor2D;
+  /** `[n, d]`. */
+  readonly keys: tf.Tensor2D;
+  /** `[n, c]`. */
+  readonly values: tf.Tensor2D;
+  /** 1/σ_e per dimension, finite and positive in float32. */
+  readonly inverseWidths: readonly number[];
+  /** The kernel table's `fusedProfile`. */
+  readonly profile: number;
+}
+
+/**
+ * `[m, c + 1]`: each query's weighted averages of the c value columns, then its sum of weights
+ * (0 for a query with no key in a compact support, whose averages are NaN; for the Gaussian the
+ * nearest key weighs 1, so the sum is at least 1). `undefined` when the current backend has no
+ * fused kernel. The caller disposes of the result.
+ */
+export function fusedPool(inputs: FusedInputs): tf.Tensor2D | undefined {
+  const name = tf.getBackend();
+  if (name === "wasm") {
+    const wasm = loadWasm();
+    return wasm.exports ? poolWasm(wasm.exports, inputs) : undefined;
+  }
+  if (name !== "tensorflow" || !loadTensorflowOp().ok) return undefined;
+  const backend = tf.backend() as unknown as {
+    binding: { TF_ATTR_INT: number };
+    executeSingleOutput(
+      name: string,
+      attrs: Array<{ name: string; type: number; value: number }>,
+      inputs: tf.Tensor[],
+    ): tf.Tensor;
+  };
+  return tf.tidy(() => {
+    const dims = inputs.keys.shape[1];
+    // Keys and values transposed, so the op reads each dimension and each column contiguously.
+    const keysT = dims === 1 ? tf.reshape(inputs.keys, [1, -1]) : tf.transpose(inputs.keys);
+    const valuesT =
+      inputs.values.shape[1] === 1 ? tf.reshape(inputs.values, [1, -1]) : tf.transpose(inputs.values);
+    const inverse = tf.tensor1d(inputs.inverseWidths as number[], "float32");
+    return backend.executeSingleOutput(
+      TENSORFLOW_OP,
+      [{ name: "profile", type: backend.binding.TF_ATTR_INT, value: inputs.profile }],
+      [inputs.queries, keysT, valuesT, inverse],
+    ) as tf.Tensor2D;
+  });
+}
