@@ -213,26 +213,36 @@ describe("chunked evaluation", () => {
   const queries = uniformMatrix("chunk-queries", 23, 2, -1, 4);
   for (const kernel of ["gaussian", "biweight"] as KernelName[]) {
     test(`${kernel}: chunked and unchunked predictions agree (exactly, except on tensorflow)`, () => {
-      const whole = nadarayaWatson(keys, values, queries, kernel, {
-        sigma: 0.8,
-        onEmpty: "nan",
-        returnWeights: true,
-      });
-      for (const chunkSize of [1, 4, 7, 22, 23, 100]) {
-        const chunked = nadarayaWatson(keys, values, queries, kernel, {
-          sigma: 0.8,
-          onEmpty: "nan",
-          chunkSize,
-        });
+      const options = { sigma: 0.8, onEmpty: "nan" } as const;
+      const whole = take(
+        nadarayaWatson(keys, values, queries, kernel, { ...options, chunkSize: 23 }).predictions,
+      );
+      for (const chunkSize of [1, 4, 7, 22, 100]) {
+        const chunked = nadarayaWatson(keys, values, queries, kernel, { ...options, chunkSize });
         assertClose(
           take(chunked.predictions),
-          Array.from(whole.predictions.dataSync()),
+          whole,
           0,
           chunkTolerance(keys.length, values),
           `chunkSize ${chunkSize}`,
         );
       }
-      tf.dispose([whole.predictions, whole.weights!]);
+    });
+    test(`${kernel}: predictions with and without the weights agree to float32 rounding`, () => {
+      // Normalised weights times the values, or the weighted sums divided by the sum of weights:
+      // each within (n + 5)·u·max|v| of the exact prediction (see chunkTolerance), so within twice that.
+      const options = { sigma: 0.8, onEmpty: "nan" } as const;
+      const withWeights = nadarayaWatson(keys, values, queries, kernel, { ...options, returnWeights: true });
+      const alone = nadarayaWatson(keys, values, queries, kernel, { ...options, chunkSize: 23 });
+      const maxAbs = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assertClose(
+        take(alone.predictions),
+        Array.from(withWeights.predictions.dataSync()),
+        0,
+        2 * (keys.length + 5) * 2 ** -24 * maxAbs,
+        "with and without weights",
+      );
+      tf.dispose([withWeights.predictions, withWeights.weights!]);
     });
   }
   test("the default chunk splits large query sets and matches the whole evaluation", () => {
