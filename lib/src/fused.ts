@@ -10,8 +10,8 @@
  *   (lib/native/nadaraya_watson.wasm, committed, built by `npm run native -- wasm`), run on one
  *   thread like the backend itself. Inputs are copied into its memory (O((n + m)·d)), the
  *   `[m, c + 1]` result out.
- * - cpu backend: none, on purpose: it is the plain-JavaScript reference; `nadarayaWatson` pools
- *   densely with tfjs ops.
+ * - cpu backend: the same sums as a plain JavaScript loop, in float64, like the backend itself
+ *   free of native code.
  *
  * `nadarayaWatson` uses it for predictions (no `returnWeights`, no `chunkSize`) with a kernel that
  * has a `fusedProfile` in the kernel table and widths of ordinary size; see `poolFused` in
@@ -210,6 +210,103 @@ function poolWasm(wasm: WasmExports, inputs: FusedInputs): tf.Tensor2D {
 }
 
 /**
+ * The fused pooling in plain JavaScript for the cpu backend: the same sums as the C source, per
+ * query over all keys, in float64 throughout (so it is also the most exact of the three).
+ */
+function poolJs(inputs: FusedInputs): tf.Tensor2D {
+  const [m, dims] = inputs.queries.shape;
+  const [n, cols] = inputs.values.shape;
+  const q = inputs.queries.dataSync();
+  const kt = transposed(inputs.keys.dataSync() as Float32Array, n, dims);
+  const vt = transposed(inputs.values.dataSync() as Float32Array, n, cols);
+  const inverse = Float64Array.from(inputs.inverseWidths);
+  const profile = inputs.profile;
+  const out = new Float32Array(m * (cols + 1));
+  const t = new Float64Array(n);
+  const acc = new Float64Array(cols);
+  const halfPi = Math.PI / 2;
+  for (let i = 0; i < m; i++) {
+    // Squared scaled distances to every key.
+    const q0 = q[i * dims] as number;
+    const s0 = inverse[0] as number;
+    for (let j = 0; j < n; j++) {
+      const u = (q0 - (kt[j] as number)) * s0;
+      t[j] = u * u;
+    }
+    for (let e = 1; e < dims; e++) {
+      const qe = q[i * dims + e] as number;
+      const se = inverse[e] as number;
+      const row = e * n;
+      for (let j = 0; j < n; j++) {
+        const u = (qe - (kt[row + j] as number)) * se;
+        t[j] = (t[j] as number) + u * u;
+      }
+    }
+    // Weights in place, by profile (numbered as in nadaraya_watson.h).
+    switch (profile) {
+      case 0: {
+        let shift = Infinity;
+        for (let j = 0; j < n; j++) if ((t[j] as number) < shift) shift = t[j] as number;
+        for (let j = 0; j < n; j++) t[j] = Math.exp(0.5 * (shift - (t[j] as number)));
+        break;
+      }
+      case 1:
+        t.fill(1);
+        break;
+      case 2:
+        for (let j = 0; j < n; j++) t[j] = (t[j] as number) < 1 ? 1 : 0;
+        break;
+      case 3:
+        for (let j = 0; j < n; j++) {
+          const d = t[j] as number;
+          t[j] = d < 1 ? 1 - Math.sqrt(d) : 0;
+        }
+        break;
+      case 4:
+        for (let j = 0; j < n; j++) {
+          const d = t[j] as number;
+          t[j] = d < 1 ? 1 - d : 0;
+        }
+        break;
+      case 5:
+        for (let j = 0; j < n; j++) {
+          const d = t[j] as number;
+          t[j] = d < 1 ? (1 - d) * (1 - d) : 0;
+        }
+        break;
+      case 6:
+        for (let j = 0; j < n; j++) {
+          const d = t[j] as number;
+          const u = 1 - d * Math.sqrt(d);
+          t[j] = d < 1 ? u * u * u : 0;
+        }
+        break;
+      case 7:
+        for (let j = 0; j < n; j++) {
+          const d = t[j] as number;
+          t[j] = d < 1 ? Math.cos(halfPi * Math.sqrt(d)) : 0;
+        }
+        break;
+      default:
+        throw new Error(`fused pooling: unknown kernel profile ${profile}`);
+    }
+    let total = 0;
+    for (let j = 0; j < n; j++) total += t[j] as number;
+    acc.fill(0);
+    for (let c = 0; c < cols; c++) {
+      const row = c * n;
+      let sum = 0;
+      for (let j = 0; j < n; j++) sum += (t[j] as number) * (vt[row + j] as number);
+      acc[c] = sum;
+    }
+    const o = i * (cols + 1);
+    for (let c = 0; c < cols; c++) out[o + c] = (acc[c] as number) / total;
+    out[o + cols] = total;
+  }
+  return tf.tensor2d(out, [m, cols + 1]);
+}
+
+/**
  * Whether `nadarayaWatson` evaluates predictions in one fused pass on the current backend (call
  * after `initBackend`). Where it does not, it pools densely with tfjs ops, in chunks; the results
  * agree to float32 rounding.
@@ -230,11 +327,10 @@ export function fusedKernelInfo(): FusedKernelInfo {
     const { ok, detail } = loadWasm();
     return { backend, available: ok, detail };
   }
-  return {
-    backend,
-    available: false,
-    detail: `no fused kernel for the ${backend} backend (the plain-JavaScript reference)`,
-  };
+  if (backend === "cpu") {
+    return { backend, available: true, detail: "the fused JavaScript loop (float64, one thread)" };
+  }
+  return { backend, available: false, detail: `no fused kernel for the ${backend} backend` };
 }
 
 /** What {@link fusedPool} needs: centred float32 points, values, 1/σ per dimension, the kernel's profile. */
@@ -259,6 +355,7 @@ export interface FusedInputs {
  */
 export function fusedPool(inputs: FusedInputs): tf.Tensor2D | undefined {
   const name = tf.getBackend();
+  if (name === "cpu") return poolJs(inputs);
   if (name === "wasm") {
     const wasm = loadWasm();
     return wasm.exports ? poolWasm(wasm.exports, inputs) : undefined;

@@ -287,9 +287,9 @@ describe("the fused kernel", () => {
   test("needs no [nQueries, nKeys] memory where the backend has it", async () => {
     const info = fusedKernelInfo();
     assert.equal(info.backend, tf.getBackend());
-    // CI builds the TensorFlow op (npm run tfjs-node) and commits the WebAssembly module.
-    if (process.env.CI && info.backend !== "cpu") assert.ok(info.available, info.detail);
-    if (info.backend === "cpu") assert.match(info.detail, /^no fused kernel for the cpu backend/);
+    // The cpu backend's is plain JavaScript and the wasm module is committed; CI builds the
+    // TensorFlow op (npm run tfjs-node), which elsewhere may be missing.
+    if (process.env.CI || info.backend !== "tensorflow") assert.ok(info.available, info.detail);
     const n = 2000;
     const k = Array.from({ length: n }, (_, i) => (i * 5) / n);
     const before = tf.memory().numBytes;
