@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 import { BACKENDS } from "../lib/src/backend";
-import { ROOT } from "./env";
+import { PROJECT_ROOT as ROOT } from "../scripts/python-env";
 import { Worker, type Message } from "./protocol";
 
 export const SECTIONS = ["prediction", "kernels", "selection", "windowed", "memory", "notebooks"] as const;

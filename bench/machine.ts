@@ -2,7 +2,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 
-import { type BenchEnv } from "./env";
+import { type BenchEnv } from "../scripts/python-env";
 
 export function describeMachine(env: BenchEnv): Record<string, unknown> {
   const cpus = os.cpus();

@@ -16,8 +16,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-import { ensureBenchEnv, type BenchEnv } from "./env";
 import { KERNEL_NAMES } from "../lib/src/kernels";
+import { ensureBenchEnv, type BenchEnv } from "../scripts/python-env";
 import {
   LATEST,
   renderMarkdown,

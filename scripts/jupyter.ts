@@ -33,20 +33,41 @@ export function libIsStale(root: string = PROJECT_ROOT): boolean {
   return inputs > fs.statSync(built).mtimeMs;
 }
 
-/** Runs `npm run build` unless `lib/dist` is up to date; the notebooks import the built package. */
-export function ensureLibBuilt(root: string = PROJECT_ROOT, log: (line: string) => void = console.log): void {
+/** Says "Building lib" and returns true unless `lib/dist` is up to date. */
+function libNeedsBuilding(root: string, log: (line: string) => void): boolean {
   if (!fs.existsSync(path.join(root, "node_modules", "tslab"))) {
     throw new SetupError("The project's Node.js packages are not installed; run npm install first.");
   }
-  if (!libIsStale(root)) return;
+  if (!libIsStale(root)) return false;
   log("Building lib (npm run build)…");
-  const res = spawnSync(process.platform === "win32" ? "npm.cmd" : "npm", ["run", "--silent", "build"], {
-    cwd: root,
-    stdio: "inherit",
-    shell: process.platform === "win32",
+  return true;
+}
+
+const NPM = process.platform === "win32" ? "npm.cmd" : "npm";
+const BUILD_ARGS = ["run", "--silent", "build"];
+const buildOptions = (root: string) =>
+  ({ cwd: root, stdio: "inherit", shell: process.platform === "win32" }) as const;
+const buildFailed = () =>
+  new SetupError("lib did not build; fix the errors above and run this command again.");
+
+/** Runs `npm run build` unless `lib/dist` is up to date; the notebooks import the built package. */
+export function ensureLibBuilt(root: string = PROJECT_ROOT, log: (line: string) => void = console.log): void {
+  if (!libNeedsBuilding(root, log)) return;
+  if (spawnSync(NPM, BUILD_ARGS, buildOptions(root)).status !== 0) throw buildFailed();
+}
+
+/** {@link ensureLibBuilt} without blocking, so that `npm start` builds lib while the Python environment installs. */
+export async function ensureLibBuiltAsync(
+  root: string = PROJECT_ROOT,
+  log: (line: string) => void = console.log,
+): Promise<void> {
+  if (!libNeedsBuilding(root, log)) return;
+  const code = await new Promise<number>((resolve) => {
+    const child = spawn(NPM, BUILD_ARGS, buildOptions(root));
+    child.on("error", () => resolve(127));
+    child.on("close", (c) => resolve(c ?? 1));
   });
-  if (res.status !== 0)
-    throw new SetupError("lib did not build; fix the errors above and run this command again.");
+  if (code !== 0) throw buildFailed();
 }
 
 /**

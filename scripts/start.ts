@@ -15,7 +15,7 @@
  */
 import * as path from "node:path";
 
-import { canOpenBrowser, ensureLibBuilt, launchJupyterLab } from "./jupyter";
+import { canOpenBrowser, ensureLibBuiltAsync, launchJupyterLab } from "./jupyter";
 import { ensurePythonEnv, PROJECT_ROOT, runMain, SetupError } from "./python-env";
 
 interface StartOptions {
@@ -66,8 +66,11 @@ export function projectJupyterDirs(
 
 async function main(): Promise<number> {
   const options = parseArgs(process.argv.slice(2));
-  ensureLibBuilt();
-  const env = await ensurePythonEnv();
+  // lib builds (CPU) while the Python environment installs (network and disk), so a first start is quicker.
+  const [built, ready] = await Promise.allSettled([ensureLibBuiltAsync(), ensurePythonEnv()]);
+  if (built.status === "rejected") throw built.reason;
+  if (ready.status === "rejected") throw ready.reason;
+  const env = ready.value;
   console.log("Starting JupyterLab on notebooks/ (127.0.0.1 only, token required)…");
   // Until JupyterLab is up, Ctrl+C simply ends this command (and the terminal ends JupyterLab with it).
   const lab = await launchJupyterLab({

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one test command (`npm test`): lint and format, type-check, build, then the unit tests
 # on every backend, the package test, the install command's tests, the notebook tests and the
-# browser test.
+# browser tests.
 #
 # Every stage runs even when an earlier one failed, so one run shows every problem. Lint, format,
 # type-check and build count as one check each; the test stages count their tests. The last line
@@ -78,7 +78,7 @@ node_tests "install command (npm run tfjs-node)" test/tfjs-node/*.test.ts
 
 # The notebook tests create the project's Python environment (.venv) when it is missing.
 node_tests "notebook tests (Python environment, runner, every notebook)" test/notebooks/*.test.ts
-node_tests "browser test (JupyterLab in headless Chromium)" test/browser/*.test.ts
+node_tests "browser tests (JupyterLab, and openFigure offline, in headless Chromium)" test/browser/*.test.ts
 
 if [ ${#stages_failed[@]} -gt 0 ]; then
   echo "== failed: $(IFS=,; echo "${stages_failed[*]}" | sed 's/,/, /g') =="

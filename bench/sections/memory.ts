@@ -3,7 +3,7 @@
  */
 import * as path from "node:path";
 
-import { ROOT } from "../env";
+import { PROJECT_ROOT as ROOT } from "../../scripts/python-env";
 import { PREFIX, type Message } from "../protocol";
 import { median, type MemoryRow, type Results } from "../report";
 import { type Options, PLAN, SIGMA, log, num, runOnce, TSX } from "../common";

@@ -4,7 +4,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-import { ROOT } from "../env";
+import { PROJECT_ROOT as ROOT } from "../../scripts/python-env";
 import { type NotebookRow, type Results } from "../report";
 import { log, runOnce, TSX } from "../common";
 

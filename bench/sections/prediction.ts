@@ -5,7 +5,7 @@
 import * as path from "node:path";
 
 import { tutorialData, writeCsv } from "../../lib/src/data";
-import { type BenchEnv } from "../env";
+import { type BenchEnv } from "../../scripts/python-env";
 import { Worker } from "../protocol";
 import { median, spread, type PredictionRow, type Results } from "../report";
 import {

@@ -5,7 +5,7 @@
 import * as path from "node:path";
 
 import { tutorialData, writeCsv } from "../../lib/src/data";
-import { type BenchEnv } from "../env";
+import { type BenchEnv } from "../../scripts/python-env";
 import { Worker, type Message } from "../protocol";
 import { median, spread, type Results, type SelectionRow } from "../report";
 import { type Options, PLAN, nodeWorker, pythonWorker, log, num } from "../common";

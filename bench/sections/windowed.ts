@@ -3,7 +3,7 @@
  */
 import * as path from "node:path";
 
-import { ROOT } from "../env";
+import { PROJECT_ROOT as ROOT } from "../../scripts/python-env";
 import { PREFIX } from "../protocol";
 import { median, spread, type Results, type WindowedRow } from "../report";
 import { type Options, PLAN, log, runOnce, TSX } from "../common";

@@ -115,7 +115,7 @@ export type { ShowOptions, FigureDisplay, DisplayBundle } from "./figures/show";
 export { renderSvg, renderPng, saveFigure } from "./figures/render";
 export type { SavedFigure } from "./figures/render";
 export { openFigure, toPlotly } from "./figures/interactive";
-export type { PlotlyFigure } from "./figures/interactive";
+export type { PlotlyFigure, OpenFigureOptions, FigureWindow } from "./figures/interactive";
 export { SERIES_COLORS } from "./figures/style";
 export type {
   Figure,

@@ -76,11 +76,11 @@ const BINOMIAL: number[][] = Array.from({ length: 10 }, (_, p) => {
  * key, so the dropped mass D is below ε times the kept mass, and
  * |f_W(q) − f(q)| = D/(S_W + D) · |mean of dropped v − f_W(q)| ≤ ε (max v − min v), per column.
  *
- * Keys need not be sorted (they are sorted once, O(n log n)). When to use it (measured on two
- * cores, keys on [0, 5], m = n): compact kernels win by far — Epanechnikov with σ = 0.3 took
- * 0.15 s at n = 16 384 against 9.9 s dense, and 0.5 s at n = 100 000. The Gaussian's window
- * spans about 2σ√(2 ln(n/ε)) and is summed in plain JavaScript, so it beats the dense path only
- * when that is a small part of the keys' range (at σ = 0.14 on [0, 5] it was 2× slower).
+ * Keys need not be sorted (they are sorted once, O(n log n)). When to use it: compact kernels win
+ * by far over the dense path's O(n m) once n is in the thousands. The Gaussian's window spans
+ * about 2σ√(2 ln(n/ε)) and is summed in plain JavaScript, so it beats the dense path only when
+ * that is a small part of the keys' range. `npm run bench -- --only windowed` measures both
+ * against the dense path (BENCHMARKS.md, "Windowed prediction").
  *
  * @param keys `[n]` or `[n, 1]`.
  * @param values `[n]` or `[n, k]`.

@@ -1,8 +1,11 @@
 /**
- * Setting up the project's Python environment (scripts/python-env.ts): what the user is told when
- * Python, its venv module or the package index is missing, and that an environment that is up to
- * date is reused. Missing pieces are faked with an empty PATH, a stand-in `python3` script, a
- * shadowed `ensurepip` module and an index URL on a closed local port.
+ * Setting up the project's Python environments (scripts/python-env.ts and scripts/env/): what the
+ * user is told when Python, its venv module or the package index is missing; that an environment
+ * that is up to date is reused; and that both installers, uv (on PATH, or the pinned one installed
+ * into a tools folder) and pip (forced, or when uv cannot be had), make an environment that runs the
+ * pinned JupyterLab. Missing pieces are faked with an empty PATH, a stand-in `python3` script, a
+ * shadowed `ensurepip` module, a tools folder that cannot be created, and an index URL on a closed
+ * local port.
  */
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -20,6 +23,7 @@ import {
   PROJECT_ROOT,
   registerKernel,
   SetupError,
+  STAMP_FILE,
   venvPython,
   which,
 } from "../../scripts/python-env";
@@ -156,7 +160,7 @@ describe("python environment setup", () => {
     );
   });
 
-  test("venv module missing: ensurePythonEnv stops before making anything", async () => {
+  test("venv module missing, pip path: ensurePythonEnv stops before making anything", async () => {
     const blocker = fs.mkdtempSync(path.join(tmp, "no-ensurepip-"));
     fs.writeFileSync(
       path.join(blocker, "ensurepip.py"),
@@ -164,9 +168,24 @@ describe("python environment setup", () => {
     );
     const dir = shimDir(tmp, "python3", `#!/bin/sh\nPYTHONPATH=${blocker} exec ${python} "$@"\n`);
     const venvDir = path.join(tmp, "venv-never-made");
+    const found = findPython({ PATH: dir });
+    const [major, minor] = found.version.split(".");
     await assert.rejects(
-      ensurePythonEnv({ venvDir, env: { PATH: dir, HOME: tmp }, log: quiet }),
-      (err: unknown) => err instanceof SetupError && /python3\.\d+-venv/.test(err.message),
+      ensurePythonEnv({ venvDir, env: { PATH: dir, HOME: tmp }, installer: "pip", log: quiet }),
+      (err: unknown) => {
+        assert.ok(err instanceof SetupError, String(err));
+        assert.equal(
+          err.message,
+          [
+            `Python ${found.version} at ${found.command} cannot create virtual environments ` +
+              "(ModuleNotFoundError: No module named 'ensurepip').",
+            "  Install its venv module, then run this command again:",
+            `    Debian/Ubuntu:  sudo apt-get install python${major}.${minor}-venv   (or python3-venv)`,
+            "  Or point PYTHON at another Python 3 that has it: PYTHON=/path/to/python3 npm start",
+          ].join("\n"),
+        );
+        return true;
+      },
     );
     assert.equal(fs.existsSync(venvDir), false);
   });
@@ -246,20 +265,27 @@ describe("python environment setup", () => {
           PIP_NO_CACHE_DIR: "1",
         };
         await assert.rejects(
-          ensurePythonEnv({ venvDir, requirements, env: offline, log: quiet }),
+          ensurePythonEnv({ venvDir, requirements, env: offline, installer: "pip", log: quiet }),
           (err: unknown) => {
             assert.ok(err instanceof SetupError, String(err));
-            assert.match(err.message, /pip could not reach its package index to install requirements\.txt/);
+            // The whole message; only pip's own line and the log file's name vary.
             assert.match(
               err.message,
-              /pip said: .*(Connection refused|NewConnectionError|from versions: none)/,
+              new RegExp(
+                [
+                  "^pip could not reach its package index to install requirements\\.txt\\.",
+                  "  pip said: .*(Connection refused|NewConnectionError|from versions: none).*",
+                  "  Check the network connection and proxy \\(pip honours HTTPS_PROXY\\), or point pip at a reachable",
+                  "  index or mirror with PIP_INDEX_URL, then run this command again\\.",
+                  "  Full pip output: .+$",
+                ].join("\n"),
+              ),
             );
-            assert.match(err.message, /PIP_INDEX_URL/);
             return true;
           },
         );
         // Not stamped: the next run tries the install again instead of trusting a half-made environment.
-        assert.equal(fs.existsSync(path.join(venvDir, ".attention-pooling-stamp.json")), false);
+        assert.equal(fs.existsSync(path.join(venvDir, STAMP_FILE)), false);
       },
     );
 
@@ -281,6 +307,304 @@ describe("python environment setup", () => {
         lines.join("\n"),
       );
     });
+  });
+
+  describe("uv, and pip when uv cannot be had", () => {
+    /** The pinned uv version, from the committed requirements-uv.txt. */
+    const pinnedUv = /^uv==(\S+)/m.exec(
+      fs.readFileSync(path.join(PROJECT_ROOT, "requirements-uv.txt"), "utf8"),
+    )?.[1];
+    /** `PATH` without any folder that holds a `uv`, so that only the tools folder can supply one. */
+    const pathWithoutUv = (process.env.PATH ?? "")
+      .split(path.delimiter)
+      .filter((dir) => which("uv", { PATH: dir }) === undefined)
+      .join(path.delimiter);
+    const env = (extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
+      ...process.env,
+      PATH: pathWithoutUv,
+      PIP_CONFIG_FILE: os.devNull,
+      ATTENTION_POOLING_INSTALLER: "",
+      ...extra,
+    });
+    const realRequirements = path.join(PROJECT_ROOT, "requirements.txt");
+    /** A tools folder that cannot be made: its parent is a file. */
+    let noTools: string;
+    let toolsDir: string;
+    let nothing: string;
+
+    before(() => {
+      fs.writeFileSync(path.join(tmp, "a-file"), "");
+      noTools = path.join(tmp, "a-file", "tools");
+      toolsDir = path.join(tmp, "tools");
+      nothing = path.join(tmp, "nothing.txt");
+      fs.writeFileSync(nothing, "# nothing to install\n");
+    });
+
+    /** What the environment's Python says about the three direct requirements. */
+    function directVersions(venvDir: string): string {
+      return execFileSync(
+        venvPython(venvDir),
+        [
+          "-c",
+          "import jupyterlab, nbclient, nbformat; print(jupyterlab.__version__, nbclient.__version__, nbformat.__version__)",
+        ],
+        { encoding: "utf8", env: jupyterEnv() },
+      ).trim();
+    }
+
+    /** The `uv = X` line uv writes into the pyvenv.cfg of an environment it made, if any. */
+    function madeByUv(venvDir: string): string | undefined {
+      return /^uv = (\S+)$/m.exec(fs.readFileSync(path.join(venvDir, "pyvenv.cfg"), "utf8"))?.[1];
+    }
+
+    function hasPip(venvDir: string): boolean {
+      return spawnSync(venvPython(venvDir), ["-m", "pip", "--version"], { env: jupyterEnv() }).status === 0;
+    }
+
+    test(
+      "uv path: installs the pinned uv into the tools folder, and its environment runs the pinned JupyterLab",
+      { timeout: 300_000 },
+      async () => {
+        assert.match(pinnedUv ?? "", /^\d+\.\d+\.\d+$/);
+        const venvDir = path.join(tmp, "venv-uv");
+        const lines: string[] = [];
+        const made = await ensurePythonEnv({
+          venvDir,
+          requirements: realRequirements,
+          toolsDir,
+          env: env(),
+          log: (l) => lines.push(l),
+        });
+        assert.equal(made.installer, "uv");
+        assert.ok(
+          lines.includes(
+            `Installing uv ${pinnedUv} into ${path.relative(process.cwd(), toolsDir)} (once; it sets up the environment faster than pip)…`,
+          ),
+          lines.join("\n"),
+        );
+        const uv = path.join(toolsDir, "bin", "uv");
+        assert.equal(execFileSync(uv, ["--version"], { encoding: "utf8" }).split(" ")[1], pinnedUv);
+        assert.equal(madeByUv(venvDir), pinnedUv);
+        assert.equal(hasPip(venvDir), false, "uv makes environments without pip");
+        assert.equal(directVersions(venvDir), "4.6.6 0.11.0 5.11.1");
+        const kernels = execFileSync(made.python, ["-m", "jupyter", "kernelspec", "list", "--json"], {
+          env: jupyterEnv(),
+          encoding: "utf8",
+        });
+        assert.deepEqual(Object.keys((JSON.parse(kernels) as { kernelspecs: object }).kernelspecs), [
+          "tslab",
+        ]);
+        assert.equal(lines.filter((l) => /with pip/.test(l)).length, 0, lines.join("\n"));
+
+        const again = await ensurePythonEnv({
+          venvDir,
+          requirements: realRequirements,
+          toolsDir,
+          env: env(),
+          log: quiet,
+        });
+        assert.deepEqual([again.changed, again.installer], [false, "uv"]);
+      },
+    );
+
+    test("a uv on PATH is used as it is, and no other is installed", { timeout: 120_000 }, async () => {
+      const onPath = fs.mkdtempSync(path.join(tmp, "uv-on-path-"));
+      fs.symlinkSync(path.join(toolsDir, "bin", "uv"), path.join(onPath, "uv"));
+      const venvDir = path.join(tmp, "venv-uv-on-path");
+      const lines: string[] = [];
+      const made = await ensurePythonEnv({
+        venvDir,
+        requirements: nothing,
+        toolsDir: noTools,
+        env: env({ PATH: `${onPath}${path.delimiter}${pathWithoutUv}` }),
+        log: (l) => lines.push(l),
+      });
+      assert.equal(made.installer, "uv");
+      assert.equal(madeByUv(venvDir), pinnedUv);
+      assert.equal(lines.filter((l) => /^Installing uv/.test(l)).length, 0, lines.join("\n"));
+    });
+
+    test(
+      "uv unavailable: says so in one line, and pip makes an environment that runs the pinned JupyterLab",
+      { timeout: 600_000 },
+      async () => {
+        const venvDir = path.join(tmp, "venv-pip");
+        const lines: string[] = [];
+        const made = await ensurePythonEnv({
+          venvDir,
+          requirements: realRequirements,
+          toolsDir: noTools,
+          env: env(),
+          log: (l) => lines.push(l),
+        });
+        assert.equal(made.installer, "pip");
+        const told = lines.filter((l) => /\buv\b/.test(l));
+        assert.equal(told.length, 1, lines.join("\n"));
+        assert.match(
+          told[0] ?? "",
+          /^uv is not available \(none on PATH, and .*\); installing with pip, which takes a minute or two\.$/,
+        );
+        assert.equal(madeByUv(venvDir), undefined);
+        assert.equal(hasPip(venvDir), true);
+        assert.equal(directVersions(venvDir), "4.6.6 0.11.0 5.11.1");
+        assert.equal(JSON.parse(fs.readFileSync(path.join(venvDir, STAMP_FILE), "utf8")).installer, "pip");
+      },
+    );
+
+    test(
+      "ATTENTION_POOLING_INSTALLER=pip forces pip where uv is available, and remakes an environment uv made",
+      { timeout: 300_000 },
+      async () => {
+        const venvDir = path.join(tmp, "venv-forced");
+        const requirements = path.join(tmp, "forced.txt");
+        fs.writeFileSync(requirements, "# nothing to install\n");
+        const byUv = await ensurePythonEnv({ venvDir, requirements, toolsDir, env: env(), log: quiet });
+        assert.equal(byUv.installer, "uv");
+
+        fs.appendFileSync(requirements, "# changed, so the environment is installed again\n");
+        const lines: string[] = [];
+        const byPip = await ensurePythonEnv({
+          venvDir,
+          requirements,
+          toolsDir,
+          env: env({ ATTENTION_POOLING_INSTALLER: "pip" }),
+          log: (l) => lines.push(l),
+        });
+        assert.deepEqual([byPip.changed, byPip.installer], [true, "pip"]);
+        assert.ok(
+          lines.some((l) => /has no pip \(uv made it\); creating it again/.test(l)),
+          lines.join("\n"),
+        );
+        assert.ok(
+          lines.some((l) => /with pip \(pinned in forced\.txt/.test(l)),
+          lines.join("\n"),
+        );
+        assert.equal(lines.filter((l) => /uv is not available/.test(l)).length, 0, lines.join("\n"));
+        assert.equal(madeByUv(venvDir), undefined);
+        assert.equal(hasPip(venvDir), true);
+      },
+    );
+
+    test("ATTENTION_POOLING_INSTALLER=uv with no uv to be had: says why", async () => {
+      const venvDir = path.join(tmp, "venv-never-made-uv");
+      await assert.rejects(
+        ensurePythonEnv({
+          venvDir,
+          requirements: nothing,
+          toolsDir: noTools,
+          env: env({ ATTENTION_POOLING_INSTALLER: "uv" }),
+          log: quiet,
+        }),
+        (err: unknown) => {
+          assert.ok(err instanceof SetupError, String(err));
+          assert.match(
+            err.message,
+            /^ATTENTION_POOLING_INSTALLER=uv, but uv is not available: none on PATH, and /,
+          );
+          return true;
+        },
+      );
+      assert.equal(fs.existsSync(venvDir), false);
+    });
+
+    test("a mistyped ATTENTION_POOLING_INSTALLER names the variable and the value", async () => {
+      await assert.rejects(
+        ensurePythonEnv({
+          venvDir: path.join(tmp, "venv-typo"),
+          env: env({ ATTENTION_POOLING_INSTALLER: "pipp" }),
+          log: quiet,
+        }),
+        (err: unknown) =>
+          err instanceof SetupError &&
+          err.message === 'ATTENTION_POOLING_INSTALLER must be one of auto, uv, pip, got "pipp".',
+      );
+    });
+
+    test("venv module missing: uv makes the environment all the same", { timeout: 120_000 }, async () => {
+      const blocker = fs.mkdtempSync(path.join(tmp, "no-ensurepip-"));
+      fs.writeFileSync(
+        path.join(blocker, "ensurepip.py"),
+        "raise ModuleNotFoundError(\"No module named 'ensurepip'\")\n",
+      );
+      const dir = shimDir(tmp, "python3", `#!/bin/sh\nPYTHONPATH=${blocker} exec ${python} "$@"\n`);
+      const venvDir = path.join(tmp, "venv-without-ensurepip");
+      const made = await ensurePythonEnv({
+        venvDir,
+        requirements: nothing,
+        toolsDir,
+        env: env({ PATH: `${dir}${path.delimiter}${pathWithoutUv}` }),
+        log: quiet,
+      });
+      assert.equal(made.installer, "uv");
+      assert.match(
+        execFileSync(made.python, ["-c", "import sys; print(sys.prefix)"], { encoding: "utf8" }),
+        new RegExp(venvDir),
+      );
+    });
+
+    test(
+      "a Python without pip (Debian's python3 without python3-pip) installs uv through a venv of its own",
+      { timeout: 300_000 },
+      async () => {
+        const blocker = fs.mkdtempSync(path.join(tmp, "no-pip-"));
+        fs.mkdirSync(path.join(blocker, "pip"));
+        fs.writeFileSync(
+          path.join(blocker, "pip", "__init__.py"),
+          "raise ModuleNotFoundError(\"No module named 'pip'\")\n",
+        );
+        const dir = shimDir(tmp, "python3", `#!/bin/sh\nPYTHONPATH=${blocker} exec ${python} "$@"\n`);
+        const shimEnv = env({ PATH: `${dir}${path.delimiter}${pathWithoutUv}` });
+        assert.notEqual(spawnSync("python3", ["-m", "pip", "--version"], { env: shimEnv }).status, 0);
+        const ownTools = path.join(tmp, "tools-from-venv");
+        const venvDir = path.join(tmp, "venv-no-pip");
+        const made = await ensurePythonEnv({
+          venvDir,
+          requirements: nothing,
+          toolsDir: ownTools,
+          env: shimEnv,
+          log: quiet,
+        });
+        assert.equal(made.installer, "uv");
+        assert.ok(
+          fs.existsSync(path.join(ownTools, "pyvenv.cfg")),
+          "the tools folder is a virtual environment",
+        );
+        assert.equal(madeByUv(venvDir), pinnedUv);
+      },
+    );
+
+    test(
+      "uv unable to reach the index: says what uv said, then pip tries and names the index setting",
+      { timeout: 180_000 },
+      async () => {
+        const venvDir = path.join(tmp, "venv-offline");
+        const requirements = path.join(tmp, "offline.txt");
+        fs.writeFileSync(requirements, "nbformat==5.11.1\n");
+        const port = await closedPort();
+        const lines: string[] = [];
+        await assert.rejects(
+          ensurePythonEnv({
+            venvDir,
+            requirements,
+            toolsDir,
+            env: env({
+              PIP_INDEX_URL: `http://127.0.0.1:${port}/simple/`,
+              PIP_RETRIES: "0",
+              PIP_TIMEOUT: "5",
+              PIP_NO_CACHE_DIR: "1",
+              UV_HTTP_RETRIES: "0",
+              UV_CACHE_DIR: path.join(tmp, "uv-cache-offline"),
+            }),
+            log: (l) => lines.push(l),
+          }),
+          (err: unknown) =>
+            err instanceof SetupError && /^pip could not reach its package index/.test(err.message),
+        );
+        const told = lines.filter((l) => /^uv could not set up/.test(l));
+        assert.equal(told.length, 1, lines.join("\n"));
+        assert.match(told[0] ?? "", /\(uv said: .*Connection refused.*\); installing with pip instead\.$/);
+      },
+    );
   });
 
   test("which() finds executables on PATH and nothing else", () => {

@@ -27,7 +27,7 @@ before(() => {
   const app = path.join(tmp, "app");
   fs.mkdirSync(app);
   fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "app", private: true }));
-  // Optional dependencies (tfjs-node, nodeplotlib) are left out: the wasm backend is enough here.
+  // Optional dependencies (tfjs-node, plotly.js-dist-min) are left out: the wasm backend is enough here.
   execFileSync(
     npm,
     ["install", path.join(tmp, filename), "--omit=optional", "--no-audit", "--no-fund", "--prefer-offline"],
@@ -71,5 +71,28 @@ test("the packed library carries its data and runs outside the project", () => {
   assert.ok(
     !String(result.dataDir).startsWith(root),
     "the package resolved from the app, not from the checkout",
+  );
+});
+
+test("without the optional Plotly package, openFigure names the package and version to install", () => {
+  const app = path.join(tmp, "app");
+  const pinned = (
+    JSON.parse(fs.readFileSync(path.join(root, "lib", "package.json"), "utf8")) as {
+      optionalDependencies: Record<string, string>;
+    }
+  ).optionalDependencies["plotly.js-dist-min"];
+  const script = `
+    const ap = require("attention-pooling");
+    const figure = ap.linesFigure([{ series: [{ name: "y", x: [0, 1], y: [1, 2] }] }]);
+    try { ap.openFigure(figure, { open: false }); console.log("no error"); } catch (err) { console.log(err.message); }
+  `;
+  const out = execFileSync(process.execPath, ["-e", script], { cwd: app, encoding: "utf8" }).trim();
+  assert.match(
+    out,
+    /^openFigure: cannot find the optional package plotly\.js-dist-min \(Cannot find module 'plotly\.js-dist-min'/,
+  );
+  assert.ok(
+    out.endsWith(`install it with npm install plotly.js-dist-min@${pinned}, or use saveFigure().`),
+    `the message names the pinned version ${pinned}, got ${out}`,
   );
 });

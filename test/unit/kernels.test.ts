@@ -1,3 +1,6 @@
+// kernels.ts on tensors: each kernel's values and logs against its formula, gradients, and
+// defineKernel. The kernel table's plain-number facts (normalising constants, lookup) run once:
+// once/kernels.test.ts.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 
@@ -9,11 +12,9 @@ import {
   evaluateKernel,
   fitBandwidth,
   initBackend,
-  logNormalizer,
   nadarayaWatson,
   tf,
 } from "../../lib/src/index";
-import { resolveKernel } from "../../lib/src/kernels";
 import { REFERENCE_PROFILES, assertClose, assertNoLeak, referenceNW, take, uniformMatrix } from "./helpers";
 
 before(async () => {
@@ -85,56 +86,7 @@ describe("kernel shapes", () => {
   });
 });
 
-describe("normalising constants", () => {
-  const oneDim: Record<string, number> = {
-    gaussian: 1 / Math.sqrt(2 * Math.PI),
-    boxcar: 0.5,
-    triangular: 1,
-    epanechnikov: 1,
-    biweight: 1,
-    tricube: 1,
-    cosine: 1,
-  };
-  for (const [name, c] of Object.entries(oneDim)) {
-    test(`${name}: the 1-D constant is ${c.toPrecision(6)}`, () => {
-      assert.ok(Math.abs(Math.exp(logNormalizer(name as "gaussian", 1)) - c) < 1e-9 * c + 1e-9);
-    });
-  }
-  test("in 2-D and 3-D the normalised kernels integrate to 1 (checked on a grid)", () => {
-    for (const name of ["boxcar", "epanechnikov", "triangular", "gaussian"] as const) {
-      for (const dims of [2, 3]) {
-        const c = Math.exp(logNormalizer(name, dims));
-        const h = 0.02;
-        const lim = name === "gaussian" ? 6 : 1;
-        let total = 0;
-        const steps = Math.round((2 * lim) / h);
-        const axis = Array.from({ length: steps }, (_, i) => -lim + (i + 0.5) * h);
-        if (dims === 2)
-          for (const a of axis) for (const b of axis) total += KERNELS[name].profile(Math.hypot(a, b));
-        else
-          for (const a of axis)
-            for (const b of axis) for (const z of axis) total += KERNELS[name].profile(Math.hypot(a, b, z));
-        total *= c * h ** dims;
-        assert.ok(Math.abs(total - 1) < 5e-3, `${name} d=${dims}: ${total}`);
-      }
-    }
-  });
-  test("the constant kernel has no density, and says so", () => {
-    assert.throws(() => logNormalizer("constant", 1), {
-      message: 'logNormalizer: kernel "constant" does not integrate to a finite value, so it has no density.',
-    });
-  });
-});
-
 describe("kernel lookup", () => {
-  test("accepts a Kernel object and passes it through", () => {
-    assert.equal(resolveKernel("f", KERNELS.cosine), KERNELS.cosine);
-  });
-  test("rejects something that is not a kernel", () => {
-    assert.throws(() => resolveKernel("f", 3), {
-      message: /^f: kernel must be a kernel name \(gaussian, .*\) or a Kernel, got 3\.$/,
-    });
-  });
   test("evaluateKernel leaks nothing", () => {
     for (const name of KERNEL_NAMES) assertNoLeak(name, () => evaluateKernel(name, grid, 1.5));
   });
@@ -188,7 +140,9 @@ describe("defineKernel: a kernel from one function of the scaled offset", () => 
     const wide = defineKernel((r) => tf.onesLike(r), { name: "flat", support: 1 });
     assert.deepEqual(take(evaluateKernel(wide, [-1.5, -0.99, 0, 0.99, 1, 2])), [0, 1, 1, 1, 0, 0]);
     assert.throws(() => nadarayaWatson([0, 1], [5, 7], [10], wide, { sigma: 0.5 }), {
-      message: /^nadarayaWatson: 1 of 1 queries have no key inside the flat kernel's support/,
+      message:
+        "nadarayaWatson: 1 of 1 queries have no key inside the flat kernel's support (first: query 0 at 10); " +
+        "widen sigma, or pass onEmpty: 'nan' or 'nearest'.",
     });
     assert.deepEqual(
       take(nadarayaWatson([0, 1], [5, 7], [10], wide, { sigma: 0.5, onEmpty: "nearest" }).predictions),
@@ -239,7 +193,7 @@ describe("defineKernel: a kernel from one function of the scaled offset", () => 
         "defineKernel: profile must be finite, got [Infinity, 4, 2, 1, 0.5] at r = [0, 0.25, 0.5, 1, 2].",
     });
     assert.throws(() => defineKernel((r) => tf.neg(r)), {
-      message: /^defineKernel: profile must be positive at r = 0, got -?0\.$/,
+      message: "defineKernel: profile must be positive at r = 0, got 0.",
     });
     assert.throws(() => defineKernel(tentFn, { support: 0 }), {
       message: "defineKernel: options.support must be a number > 0 (or Infinity), got 0.",

@@ -184,10 +184,12 @@ describe("queries with no key in a compact support", () => {
   });
   test("the error names the query's index in the whole set when evaluating in chunks", () => {
     const queries = [0, 0.1, 0.2, 0.3, 9];
-    assert.throws(
-      () => nadarayaWatson(keys, values, queries, "boxcar", { chunkSize: 2 }),
-      /first: query 4 at 9\)/,
-    );
+    // The count is the chunk's: query 4 is alone in the last chunk of two.
+    assert.throws(() => nadarayaWatson(keys, values, queries, "boxcar", { chunkSize: 2 }), {
+      message:
+        "nadarayaWatson: 1 of 1 queries have no key inside the boxcar kernel's support (first: query 4 at 9); " +
+        "widen sigma, or pass onEmpty: 'nan' or 'nearest'.",
+    });
   });
 });
 
@@ -456,10 +458,20 @@ describe("no tensor leaks", () => {
   });
   test("nothing is left behind when a call throws", () => {
     const before = tf.memory().numTensors;
-    assert.throws(() => nadarayaWatson([0, 1], [1, 2], [9], "boxcar"));
-    assert.throws(() => nadarayaWatson([0, 1], [1, 2, 3], [9]));
-    assert.throws(() => nadarayaWatson([0, 1], [1, 2], [9], "gaussian", { sigma: -1 }));
-    assert.throws(() => nadarayaWatson([0, 1], [1, 2], [9, 0], "boxcar", { chunkSize: 1 }));
+    const empty =
+      "nadarayaWatson: 1 of 1 queries have no key inside the boxcar kernel's support (first: query 0 at 9); " +
+      "widen sigma, or pass onEmpty: 'nan' or 'nearest'.";
+    assert.throws(() => nadarayaWatson([0, 1], [1, 2], [9], "boxcar"), { message: empty });
+    assert.throws(() => nadarayaWatson([0, 1], [1, 2, 3], [9]), {
+      message: "nadarayaWatson: keys and values must have the same length, got 2 and 3.",
+    });
+    assert.throws(() => nadarayaWatson([0, 1], [1, 2], [9], "gaussian", { sigma: -1 }), {
+      message: "nadarayaWatson: options.sigma must be finite and > 0, got -1.",
+    });
+    // In chunks of one query, the first chunk ([9]) is the empty one: the same message.
+    assert.throws(() => nadarayaWatson([0, 1], [1, 2], [9, 0], "boxcar", { chunkSize: 1 }), {
+      message: empty,
+    });
     assert.equal(tf.memory().numTensors, before);
   });
 });

@@ -1,3 +1,5 @@
+// README.md's library example, run with the built package in a child process that inherits the
+// backend variable, so on every backend. The figures example: figures/tutorial.test.ts.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";

@@ -1,10 +1,16 @@
 /**
- * `openFigure`: the same figure as an interactive Plotly chart in a browser window, through
- * `nodeplotlib`, for scripts and the REPL. Never used by notebooks or tests.
+ * `openFigure`: the same figure as an interactive Plotly chart in a browser window, for scripts
+ * and the REPL (notebooks use `show`). `toPlotly` converts the figure; `./window` serves it.
  */
+import { spawn } from "node:child_process";
+
 import { describe, fail } from "../errors";
+import { checkOptions } from "../validate";
 import { REDS } from "./style";
 import type { HeatmapsFigure, LinesFigure } from "./types";
+import { type FigureWindow, serveFigure } from "./window";
+
+export type { FigureWindow } from "./window";
 
 /** The figures a Plotly window can draw: line panels and heatmaps. */
 type PlotlyDrawable = LinesFigure | HeatmapsFigure;
@@ -140,43 +146,132 @@ function heatmapsToPlotly(figure: HeatmapsFigure): PlotlyFigure {
  * ```
  */
 export function toPlotly(figure: PlotlyDrawable): PlotlyFigure {
+  return convert("toPlotly", figure);
+}
+
+function convert(fn: string, figure: PlotlyDrawable): PlotlyFigure {
   if (typeof figure !== "object" || figure === null || (figure.kind !== "lines" && figure.kind !== "heatmaps")) {
-    fail("toPlotly", `figure must be a figure from linesFigure or heatmapsFigure, got ${describe(figure)}`);
+    fail(fn, `figure must be a figure from linesFigure or heatmapsFigure, got ${describe(figure)}`);
   }
   return figure.kind === "lines" ? linesToPlotly(figure) : heatmapsToPlotly(figure);
 }
 
+/** Options for {@link openFigure}. */
+export interface OpenFigureOptions {
+  /**
+   * The address the server listens on. Default `"127.0.0.1"`: only programs on this machine can
+   * connect. Any other address is your explicit choice: `"0.0.0.0"` (every IPv4 interface) lets
+   * anyone who can reach this machine and learn the page's address read the figure.
+   */
+  readonly host?: string;
+  /** The port, 0 to 65535. Default 0: a free port the system picks. */
+  readonly port?: number;
+  /** Open the page in the default browser (`xdg-open`, `open` or `start`). Default `true`. */
+  readonly open?: boolean;
+  /**
+   * Keep serving after the last tab showing the figure has closed, until `close()` or the end of
+   * the process. Default `false`: the server stops 3 s after its last tab closes, so a script
+   * that opened a figure ends when you close the figure.
+   */
+  readonly keepServing?: boolean;
+  /** Print nothing. Default `false`: one line with the page's address. */
+  readonly quiet?: boolean;
+}
+
 /**
  * Opens a figure as an interactive Plotly chart (zoom, pan, hover values) in a browser window,
- * through the optional `nodeplotlib` package, which is loaded only here. For scripts and the
- * REPL; notebooks use `show`, files use `saveFigure`.
+ * for scripts and the REPL; notebooks use `show`, files use `saveFigure`.
  *
- * Network: nodeplotlib (1.1.2) starts a NestJS/Express web server that serves the page and
- * streams the data over socket.io. It calls `listen(port)` without a host, so the server
- * listens on ALL of the machine's network interfaces (the unspecified address `::` or
- * `0.0.0.0`), not only on localhost, and has no authentication: anyone who can reach the
- * machine and guess the port can read the plotted data while it runs. The port is random
- * unless the environment variable `NODEPLOTLIB_PORT` sets it (then no browser is opened
- * either). It prints the address as `http://localhost:<port>`, opens it with `xdg-open`,
- * `open` or `start`, and keeps the process alive until the last browser tab is closed.
- * Do not call it on a machine exposed to an untrusted network.
+ * It starts a small web server in this process, prints one line with the page's address, and
+ * opens the page in your browser. The page draws with the Plotly build of the optional package
+ * `plotly.js-dist-min` (installed with this library), served by the same server, so it needs
+ * no other host and works offline.
+ *
+ * Network: the server listens on 127.0.0.1 only, on a free port, unless `options.host` and
+ * `options.port` say otherwise. The page's address carries a random token, and the server
+ * answers nothing else.
+ *
+ * Stopping: the server stops 3 s after the last tab showing the figure closes (unless
+ * `options.keepServing`), when you call `close()` on the window it resolves to, or with the
+ * process (Ctrl-C). While it serves, it keeps a script's process running.
+ *
+ * Each call serves its own page, on its own port.
+ *
+ * @param figure a figure from `linesFigure` or `heatmapsFigure`.
+ * @param options see {@link OpenFigureOptions}.
+ * @returns a promise of the running {@link FigureWindow} (its `url`, `host`, `port`, `close()`
+ *   and `closed`); it rejects when the address cannot be used. Bad arguments throw at once.
  *
  * @example
  * ```ts
- * openFigure(attentionFigure(loadTutorialData()));
+ * const window = await openFigure(attentionFigure(loadTutorialData()));
+ * // openFigure: http://127.0.0.1:41235/Yc2sV…/ (serving until its tab closes; Ctrl-C stops it)
+ * await window.closed; // the user closed the tab
  * ```
  */
-export function openFigure(figure: PlotlyDrawable): void {
-  const { data, layout } = toPlotly(figure);
-  let nodeplotlib: { plot(data: unknown[], layout?: unknown): void };
+export function openFigure(figure: PlotlyDrawable, options: OpenFigureOptions = {}): Promise<FigureWindow> {
+  const fn = "openFigure";
+  const plotly = convert(fn, figure);
+  checkOptions(fn, options);
+  const { host = "127.0.0.1", port = 0, open = true, keepServing = false, quiet = false } = options;
+  if (typeof host !== "string" || host.trim() === "") {
+    fail(fn, `options.host must be an address such as "127.0.0.1", got ${describe(host)}`);
+  }
+  if (typeof port !== "number" || !Number.isInteger(port) || port < 0 || port > 65535) {
+    fail(fn, `options.port must be an integer from 0 to 65535 (0: a free port), got ${describe(port)}`);
+  }
+  for (const [name, v] of [
+    ["open", open],
+    ["keepServing", keepServing],
+    ["quiet", quiet],
+  ] as const) {
+    if (typeof v !== "boolean") fail(fn, `options.${name} must be true or false, got ${describe(v)}`);
+  }
+  const plotlyPath = plotlyScript(fn);
+  const title = figure.title ?? "attention-pooling figure";
+  return serveFigure(plotly, { host, port, stopWithLastTab: !keepServing, title, plotlyPath }).then((window) => {
+    if (!quiet) {
+      const until = keepServing ? "until close() or Ctrl-C" : "until its tab closes; Ctrl-C stops it";
+      console.log(`${fn}: ${window.url} (serving ${until})`);
+    }
+    if (open) openBrowser(window.url);
+    return window;
+  });
+}
+
+/** The path of Plotly's browser build, from the optional package `plotly.js-dist-min`. */
+function plotlyScript(fn: string): string {
   try {
-    nodeplotlib = require("nodeplotlib") as typeof nodeplotlib;
+    return require.resolve("plotly.js-dist-min");
   } catch (err) {
-    fail(
-      "openFigure",
-      `cannot load the optional package nodeplotlib (${(err as Error).message.split("\n")[0]}); ` +
-        `install it with npm install nodeplotlib, or use saveFigure()`,
+    let version = "";
+    try {
+      const pkg = require("../../package.json") as { optionalDependencies?: Record<string, string> };
+      version = pkg.optionalDependencies?.["plotly.js-dist-min"] ?? "";
+    } catch {
+      // No package.json beside the library: name the package without a version.
+    }
+    return fail(
+      fn,
+      `cannot find the optional package plotly.js-dist-min (${(err as Error).message.split("\n")[0]}); ` +
+        `install it with npm install plotly.js-dist-min${version ? `@${version}` : ""}, or use saveFigure()`,
     );
   }
-  nodeplotlib.plot(data, layout);
+}
+
+/** Opens `url` in the default browser, if there is one; a missing opener is not an error (the address was printed). */
+function openBrowser(url: string): void {
+  const [command, args] =
+    process.platform === "darwin"
+      ? ["open", [url]]
+      : process.platform === "win32"
+        ? ["cmd", ["/c", "start", '""', url]]
+        : ["xdg-open", [url]];
+  try {
+    const child = spawn(command, args, { stdio: "ignore", detached: true });
+    child.on("error", () => undefined);
+    child.unref();
+  } catch {
+    // No opener on this machine: the printed address is the way in.
+  }
 }

@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 
-import { chartsFigure, initBackend, renderSvg } from "../../lib/src/index";
-import { svgToPng } from "../../lib/src/figures/render";
-import { renderSvgWithWarnings } from "../../lib/src/figures/render";
+import { chartsFigure, initBackend, renderSvg } from "../../../../lib/src/index";
+import { svgToPng } from "../../../../lib/src/figures/render";
+import { renderSvgWithWarnings } from "../../../../lib/src/figures/render";
 
 before(async () => {
   await initBackend({ quiet: true });

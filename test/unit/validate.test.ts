@@ -1,3 +1,6 @@
+// validate.ts: the input checks every public call shares (conversion at the door, emptiness,
+// finiteness, rank, σ, kernel names, options), through nadarayaWatson, attentionWeights and
+// evaluateKernel. Each error names the function, the argument and the value, and leaks no tensor.
 import { before, describe, test } from "node:test";
 
 import { initBackend, nadarayaWatson, attentionWeights, evaluateKernel, tf } from "../../lib/src/index";

@@ -1,3 +1,6 @@
+// attention.ts: scaledDotProductAttention against a float64 loop, normalizeRows and the seeded
+// random vectors; and, with nadaraya_watson.ts's attentionWeights, that Gaussian Nadaraya-Watson
+// on the unit sphere is softmax(q·k / σ²) (exercise 3).
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
 

@@ -1,3 +1,4 @@
+// data.ts: the seeded tutorial data, its generator and its CSV files; plain numbers, no tensor.
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -12,7 +13,7 @@ import {
   trueFunction,
   tutorialData,
   writeCsv,
-} from "../../lib/src/index";
+} from "../../../lib/src/index";
 
 function tempFile(name: string, text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ap-csv-"));

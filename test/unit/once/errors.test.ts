@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
 import { inspect } from "node:util";
 
-import { AttentionPoolingError, fail } from "../../lib/src/errors";
+import { AttentionPoolingError, fail } from "../../../lib/src/errors";
 
 const caught = (): AttentionPoolingError => {
   try {
