@@ -258,4 +258,85 @@ AP_TARGET static void ap_pool_rows(int profile, int n, int dims, int cols, const
   }
 }
 
+/*
+ * The bandwidth losses of a kernel with log k = coef·r² (the Gaussian: coef = −1/2), per query,
+ * with their gradient in log σ: for query i with target y_i (a row of `targets`) and, for
+ * leave-one-out, its own key `self[i]` left out (−1: none),
+ *
+ *   f_i = Σ_j w_ij v_j / S_i,  w_ij = exp(coef (r²_ij − min_j r²_ij)),  S_i = Σ_j w_ij,
+ *   out[i, 0]     = ‖f_i − y_i‖²,
+ *   out[i, 1 + e] = ∂‖f_i − y_i‖² / ∂log σ_e = Σ_c 2 (f_ic − y_ic) (A_ice − f_ic B_ie) / S_i · (−2 coef),
+ *
+ * with B_ie = Σ_j w_ij u²_ije and A_ice = Σ_j w_ij u²_ije v_jc, u_ije = (q_ie − k_je)/σ_e (from
+ * ∂ log w_ij / ∂log σ_e = −2 coef u²_ije). Sums as in ap_pool_rows: float32 lanes per block, float64
+ * across blocks, the shift tracked block by block.
+ *
+ *   scratch: (dims + 1) · AP_BLOCK floats; acc: cols + dims + cols · dims doubles
+ */
+AP_TARGET static void ap_loss_rows(int n, int dims, int cols, float coef, const float *queries,
+                                   const float *keys_t, const float *values_t, const float *targets,
+                                   const int32_t *self, const float *inverse, float *out, int row_begin,
+                                   int row_end, float *restrict scratch, double *acc) {
+  float *restrict w = scratch;                  /* the block's r², then its weights */
+  float *restrict parts = scratch + AP_BLOCK;   /* u²_e per dimension, AP_BLOCK each */
+  double *pooled = acc;                          /* Σ w v_c */
+  double *spread = acc + cols;                   /* B_e = Σ w u²_e */
+  double *moment = acc + cols + dims;            /* A_ce = Σ w u²_e v_c, at c * dims + e */
+  for (int i = row_begin; i < row_end; i++) {
+    const float *q = queries + (int64_t)i * dims;
+    const int own = self[i];
+    float shift = __builtin_inff();
+    double total = 0;
+    for (int c = 0; c < cols + dims + cols * dims; c++) acc[c] = 0;
+    for (int j0 = 0; j0 < n; j0 += AP_BLOCK) {
+      const int len = n - j0 < AP_BLOCK ? n - j0 : AP_BLOCK;
+      for (int e = 0; e < dims; e++) {
+        const float *restrict row = keys_t + (int64_t)e * n + j0;
+        float *restrict part = parts + e * AP_BLOCK;
+        const float qe = q[e], se = inverse[e];
+        for (int j = 0; j < len; j++) {
+          float u = (qe - row[j]) * se;
+          part[j] = u * u;
+        }
+      }
+      for (int j = 0; j < len; j++) w[j] = parts[j];
+      for (int e = 1; e < dims; e++)
+        for (int j = 0; j < len; j++) w[j] += parts[e * AP_BLOCK + j];
+      if (own >= j0 && own < j0 + len) w[own - j0] = __builtin_inff(); /* left out */
+      const float nearest = ap_min(len, w);
+      if (!(nearest < __builtin_inff())) continue;
+      if (nearest < shift) {
+        if (shift < __builtin_inff()) {
+          const double f = ap_exp(coef * (shift - nearest));
+          total *= f;
+          for (int c = 0; c < cols + dims + cols * dims; c++) acc[c] *= f;
+        }
+        shift = nearest;
+      }
+      for (int j = 0; j < len; j++) w[j] = ap_exp(coef * (w[j] - shift));
+      total += ap_sum(len, w);
+      for (int c = 0; c < cols; c++) pooled[c] += ap_dot(len, w, values_t + (int64_t)c * n + j0);
+      for (int e = 0; e < dims; e++) {
+        float *restrict part = parts + e * AP_BLOCK;
+        for (int j = 0; j < len; j++) part[j] *= w[j]; /* w u²_e */
+        spread[e] += ap_sum(len, part);
+        for (int c = 0; c < cols; c++)
+          moment[c * dims + e] += ap_dot(len, part, values_t + (int64_t)c * n + j0);
+      }
+    }
+    float *o = out + (int64_t)i * (dims + 1);
+    const float *y = targets + (int64_t)i * cols;
+    double loss = 0;
+    for (int e = 0; e < dims; e++) o[1 + e] = 0;
+    for (int c = 0; c < cols; c++) {
+      const double f = pooled[c] / total;
+      const double r = f - y[c];
+      loss += r * r;
+      for (int e = 0; e < dims; e++)
+        o[1 + e] += (float)(2.0 * r * (moment[c * dims + e] - f * spread[e]) / total * (-2.0 * coef));
+    }
+    o[0] = (float)loss;
+  }
+}
+
 #endif

@@ -23,8 +23,9 @@ import * as path from "node:path";
 
 import * as tf from "@tensorflow/tfjs-core";
 
-/** The op's name in TensorFlow's registry (tensorflow_op.c). */
+/** The ops' names in TensorFlow's registry (tensorflow_op.c). */
 const TENSORFLOW_OP = "AttentionPoolingNadarayaWatson";
+const TENSORFLOW_LOSS_OP = "AttentionPoolingBandwidthLoss";
 
 /** The C sources each fused kernel is built from, relative to this package's root (lib/). */
 export const NATIVE_SOURCES = {
@@ -136,6 +137,22 @@ interface WasmExports {
     scratch: number,
     acc: number,
   ): void;
+  loss(
+    n: number,
+    dims: number,
+    cols: number,
+    m: number,
+    coef: number,
+    queries: number,
+    keysT: number,
+    valuesT: number,
+    targets: number,
+    self: number,
+    inverse: number,
+    out: number,
+    scratch: number,
+    acc: number,
+  ): void;
 }
 
 let wasmState: { ok: boolean; detail: string; exports?: WasmExports } | undefined;
@@ -179,19 +196,14 @@ function transposed(data: Float32Array, rows: number, cols: number): Float32Arra
   return out;
 }
 
-/** The fused pooling in the WebAssembly module: inputs copied into its memory, the result copied out. */
-function poolWasm(wasm: WasmExports, inputs: FusedInputs): tf.Tensor2D {
-  const [m, dims] = inputs.queries.shape;
-  const [n, cols] = inputs.values.shape;
-  const parts: Array<[Float32Array | undefined, number]> = [
-    [inputs.queries.dataSync() as Float32Array, m * dims],
-    [transposed(inputs.keys.dataSync() as Float32Array, n, dims), n * dims],
-    [transposed(inputs.values.dataSync() as Float32Array, n, cols), n * cols],
-    [Float32Array.from(inputs.inverseWidths), dims],
-    [undefined, m * (cols + 1)], // out
-    [undefined, 256], // scratch: AP_BLOCK floats
-    [undefined, 2 * (cols + 1)], // acc: cols doubles
-  ];
+/**
+ * Lays `parts` out in the module's memory from `__heap_base` on (16-byte aligned, growing it as
+ * needed), copies in those with data, and returns each one's byte offset and the memory as floats.
+ */
+function layOut(
+  wasm: WasmExports,
+  parts: Array<[Float32Array | Int32Array | undefined, number]>,
+): { at: number[]; heap: Float32Array } {
   let top = wasm.__heap_base.value;
   const at = parts.map(([, count]) => {
     const start = (top + 15) & ~15;
@@ -201,9 +213,27 @@ function poolWasm(wasm: WasmExports, inputs: FusedInputs): tf.Tensor2D {
   const pages = Math.ceil(top / 65536) - wasm.memory.buffer.byteLength / 65536;
   if (pages > 0) wasm.memory.grow(pages);
   const heap = new Float32Array(wasm.memory.buffer);
+  const ints = new Int32Array(wasm.memory.buffer);
   parts.forEach(([data], i) => {
-    if (data) heap.set(data, (at[i] as number) / 4);
+    if (data instanceof Int32Array) ints.set(data, (at[i] as number) / 4);
+    else if (data) heap.set(data, (at[i] as number) / 4);
   });
+  return { at, heap };
+}
+
+/** The fused pooling in the WebAssembly module: inputs copied into its memory, the result copied out. */
+function poolWasm(wasm: WasmExports, inputs: FusedInputs): tf.Tensor2D {
+  const [m, dims] = inputs.queries.shape;
+  const [n, cols] = inputs.values.shape;
+  const { at, heap } = layOut(wasm, [
+    [inputs.queries.dataSync() as Float32Array, m * dims],
+    [transposed(inputs.keys.dataSync() as Float32Array, n, dims), n * dims],
+    [transposed(inputs.values.dataSync() as Float32Array, n, cols), n * cols],
+    [Float32Array.from(inputs.inverseWidths), dims],
+    [undefined, m * (cols + 1)], // out
+    [undefined, 256], // scratch: AP_BLOCK floats
+    [undefined, 2 * (cols + 1)], // acc: cols doubles
+  ]);
   const [q, k, v, inv, out, scratch, acc] = at as [number, number, number, number, number, number, number];
   wasm.pool(inputs.profile, n, dims, cols, m, q, k, v, inv, out, scratch, acc);
   return tf.tensor2d(heap.slice(out / 4, out / 4 + m * (cols + 1)), [m, cols + 1]);
@@ -382,4 +412,157 @@ export function fusedPool(inputs: FusedInputs): tf.Tensor2D | undefined {
       [inputs.queries, keysT, valuesT, inverse],
     ) as tf.Tensor2D;
   });
+}
+
+/** What {@link fusedLoss} needs (see ap_loss_rows in lib/native/nadaraya_watson.h). */
+export interface FusedLossInputs {
+  /** `[m, d]`: where the loss is evaluated. */
+  readonly queries: tf.Tensor2D;
+  /** `[m, c]`: the targets there. */
+  readonly targets: tf.Tensor2D;
+  /** `[n, d]`. */
+  readonly keys: tf.Tensor2D;
+  /** `[n, c]`. */
+  readonly values: tf.Tensor2D;
+  /** For leave-one-out, each query's own key index (left out); `undefined`: none left out. */
+  readonly self?: Int32Array;
+  /** 1/σ_e per dimension, finite and positive in float32. */
+  readonly inverseWidths: readonly number[];
+  /** log k = coef · r² (the kernel table's `logQuadratic`, < 0). */
+  readonly coef: number;
+}
+
+/**
+ * Per query, the squared residual ‖f(q) − y‖² of the kernel estimate (leaving out the query's own
+ * key for leave-one-out) and its derivative in each log σ_e: `[m, 1 + d]` row-major, or
+ * `undefined` where the current backend has no fused kernel.
+ */
+export function fusedLoss(inputs: FusedLossInputs): Float32Array | Float64Array | undefined {
+  const name = tf.getBackend();
+  const [m, dims] = inputs.queries.shape;
+  const self = inputs.self ?? new Int32Array(m).fill(-1);
+  if (name === "cpu") return lossJs(inputs, self);
+  if (name === "wasm") {
+    const wasm = loadWasm().exports;
+    if (wasm === undefined) return undefined;
+    const [n, cols] = inputs.values.shape;
+    const { at, heap } = layOut(wasm, [
+      [inputs.queries.dataSync() as Float32Array, m * dims],
+      [transposed(inputs.keys.dataSync() as Float32Array, n, dims), n * dims],
+      [transposed(inputs.values.dataSync() as Float32Array, n, cols), n * cols],
+      [inputs.targets.dataSync() as Float32Array, m * cols],
+      [self, m],
+      [Float32Array.from(inputs.inverseWidths), dims],
+      [undefined, m * (dims + 1)], // out
+      [undefined, 256 * (dims + 1)], // scratch
+      [undefined, 2 * (cols + dims + cols * dims + 1)], // acc: doubles
+    ]);
+    const [q, k, v, y, own, inv, out, scratch, acc] = at as number[] as [
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+      number,
+    ];
+    wasm.loss(n, dims, cols, m, inputs.coef, q, k, v, y, own, inv, out, scratch, acc);
+    return heap.slice(out / 4, out / 4 + m * (dims + 1));
+  }
+  if (name !== "tensorflow" || !loadTensorflowOp().ok) return undefined;
+  const backend = tf.backend() as unknown as {
+    binding: { TF_ATTR_FLOAT: number };
+    executeSingleOutput(
+      name: string,
+      attrs: Array<{ name: string; type: number; value: number }>,
+      inputs: tf.Tensor[],
+    ): tf.Tensor;
+  };
+  const result = tf.tidy(() => {
+    const keysT = dims === 1 ? tf.reshape(inputs.keys, [1, -1]) : tf.transpose(inputs.keys);
+    const valuesT =
+      inputs.values.shape[1] === 1 ? tf.reshape(inputs.values, [1, -1]) : tf.transpose(inputs.values);
+    return backend.executeSingleOutput(
+      TENSORFLOW_LOSS_OP,
+      [{ name: "coef", type: backend.binding.TF_ATTR_FLOAT, value: inputs.coef }],
+      [
+        inputs.queries,
+        keysT,
+        valuesT,
+        inputs.targets,
+        tf.tensor1d(self, "int32"),
+        tf.tensor1d(inputs.inverseWidths as number[], "float32"),
+      ],
+    );
+  });
+  try {
+    return result.dataSync() as Float32Array;
+  } finally {
+    result.dispose();
+  }
+}
+
+/** {@link fusedLoss} in plain JavaScript, float64 throughout, for the cpu backend. */
+function lossJs(inputs: FusedLossInputs, self: Int32Array): Float64Array {
+  const [m, dims] = inputs.queries.shape;
+  const [n, cols] = inputs.values.shape;
+  const q = inputs.queries.dataSync();
+  const y = inputs.targets.dataSync();
+  const kt = transposed(inputs.keys.dataSync() as Float32Array, n, dims);
+  const vt = transposed(inputs.values.dataSync() as Float32Array, n, cols);
+  const inverse = Float64Array.from(inputs.inverseWidths);
+  const coef = inputs.coef;
+  const out = new Float64Array(m * (dims + 1));
+  const parts = new Float64Array(dims * n);
+  const w = new Float64Array(n);
+  const pooled = new Float64Array(cols);
+  const spread = new Float64Array(dims);
+  const moment = new Float64Array(cols * dims);
+  for (let i = 0; i < m; i++) {
+    w.fill(0);
+    for (let e = 0; e < dims; e++) {
+      const qe = q[i * dims + e] as number;
+      const se = inverse[e] as number;
+      for (let j = 0; j < n; j++) {
+        const u = (qe - (kt[e * n + j] as number)) * se;
+        parts[e * n + j] = u * u;
+        w[j] = (w[j] as number) + u * u;
+      }
+    }
+    const own = self[i] as number;
+    let shift = Infinity;
+    for (let j = 0; j < n; j++) if (j !== own && (w[j] as number) < shift) shift = w[j] as number;
+    let total = 0;
+    pooled.fill(0);
+    spread.fill(0);
+    moment.fill(0);
+    for (let j = 0; j < n; j++) {
+      if (j === own) continue;
+      const wj = Math.exp(coef * ((w[j] as number) - shift));
+      total += wj;
+      for (let c = 0; c < cols; c++) pooled[c] = (pooled[c] as number) + wj * (vt[c * n + j] as number);
+      for (let e = 0; e < dims; e++) {
+        const wu = wj * (parts[e * n + j] as number);
+        spread[e] = (spread[e] as number) + wu;
+        for (let c = 0; c < cols; c++)
+          moment[c * dims + e] = (moment[c * dims + e] as number) + wu * (vt[c * n + j] as number);
+      }
+    }
+    let loss = 0;
+    const o = i * (dims + 1);
+    for (let c = 0; c < cols; c++) {
+      const f = (pooled[c] as number) / total;
+      const r = f - (y[i * cols + c] as number);
+      loss += r * r;
+      for (let e = 0; e < dims; e++) {
+        out[o + 1 + e] =
+          (out[o + 1 + e] as number) +
+          ((2 * r * ((moment[c * dims + e] as number) - f * (spread[e] as number))) / total) * (-2 * coef);
+      }
+    }
+    out[o] = loss;
+  }
+  return out;
 }
