@@ -13,7 +13,7 @@
  * A query with no key in a compact support gets Σ w = 0 and NaN predictions; the caller applies
  * its empty-query policy. Normalising constants are left out: they cancel.
  *
- * Numerics: weights in float32 (the exponential within 2 ulp, see ap_exp), summed in float32
+ * Numerics: weights in float32 (the exponential within 2 ulp, see ap_exp2), summed in float32
  * over blocks of AP_BLOCK keys in AP_LANES independent lanes (AP_BLOCK / AP_LANES = 32 terms
  * each), and the blocks' sums added in float64. Each prediction is a float64 quotient rounded
  * once to float32.
@@ -64,28 +64,26 @@ AP_INLINE uint32_t ap_float_to_bits(float f) {
 }
 
 /*
- * exp(x) for x ≤ 0, within 2 ulp: x = n ln 2 + r with n an integer and |r| ≤ ln(2)/2 (Cody-Waite,
- * ln 2 in two parts), e^r by a degree-6 polynomial, 2^n built in the exponent bits. Adding
- * 1.5·2²³ to x/ln 2 rounds it to the integer n, which then sits in the sum's low mantissa bits,
- * so 2^n needs no float-to-integer conversion: (bits + 127) << 23 drops the rest. Below −87.3 the
- * result would be subnormal (or its bits garbage): 0 is returned.
+ * 2^y for y ≤ 0, within 2 ulp: y = n + f with n the nearest integer and |f| ≤ 1/2, 2^f by its
+ * Taylor polynomial of degree 6 (error 1.2e-7 at |f| = 1/2), 2^n built in the exponent bits.
+ * Adding 1.5·2²³ to y rounds it to n, which then sits in the sum's low mantissa bits, so 2^n needs
+ * no float-to-integer conversion: (bits + 127) << 23 drops the rest. Below −126 the result would
+ * be subnormal (or its bits garbage): 0 is returned. The Gaussian's weights are
+ * 2^(c log₂e (r² − min r²)), which needs no two-part reduction of the argument as e^x does.
  */
-AP_INLINE float ap_exp(float x) {
+AP_INLINE float ap_exp2(float y) {
   const float round = 12582912.0f;
-  const float t = x * 1.44269504088896341f + round;
-  const float n = t - round;
-  float r = x - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  const float z = r * r;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  p = p * z + r + 1.0f;
+  const float t = y + round;
+  const float f = y - (t - round);
+  float p = 1.5403530393381610e-4f;
+  p = p * f + 1.3333558146428443e-3f;
+  p = p * f + 9.6181291076284772e-3f;
+  p = p * f + 5.5504108664821580e-2f;
+  p = p * f + 2.4022650695910071e-1f;
+  p = p * f + 6.9314718055994531e-1f;
+  p = p * f + 1.0f;
   const float scale = ap_bits_to_float((ap_float_to_bits(t) + 127u) << 23);
-  return x < -87.3f ? 0.0f : p * scale;
+  return y < -126.0f ? 0.0f : p * scale;
 }
 
 /* sin(πs/2) for s in [0, 1]: the odd Taylor series of sin x at x = πs/2 to x¹³ (error below 1e-9). */
@@ -121,7 +119,7 @@ AP_INLINE void ap_distances(int dims, int len, const float *q, const float *keys
 }
 
 /* The kernel profiles' weights from a squared distance t (unnormalised); `shift` is min r² (Gaussian). */
-#define AP_W_GAUSSIAN(t) ap_exp(0.5f * (shift - (t)))
+#define AP_W_GAUSSIAN(t) ap_exp2(0.72134752044448170f * (shift - (t))) /* ½ log₂e (min r² − r²) */
 #define AP_W_CONSTANT(t) ((void)(t), 1.0f)
 #define AP_W_BOXCAR(t) ((t) < 1.0f ? 1.0f : 0.0f)
 #define AP_W_TRIANGULAR(t) ((t) < 1.0f ? 1.0f - __builtin_sqrtf(t) : 0.0f)
@@ -235,7 +233,7 @@ AP_TARGET static void ap_pool_rows(int profile, int n, int dims, int cols, const
         if (!(nearest < __builtin_inff())) continue; /* every r² overflowed: no weight here */
         if (nearest < shift) {
           if (shift < __builtin_inff()) {
-            const double f = ap_exp(0.5f * (nearest - shift));
+            const double f = ap_exp2(0.72134752044448170f * (nearest - shift));
             total *= f;
             for (int c = 0; c < cols; c++) acc[c] *= f;
           }
@@ -307,13 +305,14 @@ AP_TARGET static void ap_loss_rows(int n, int dims, int cols, float coef, const 
       if (!(nearest < __builtin_inff())) continue;
       if (nearest < shift) {
         if (shift < __builtin_inff()) {
-          const double f = ap_exp(coef * (shift - nearest));
+          const double f = ap_exp2(coef * 1.44269504088896341f * (shift - nearest));
           total *= f;
           for (int c = 0; c < cols + dims + cols * dims; c++) acc[c] *= f;
         }
         shift = nearest;
       }
-      for (int j = 0; j < len; j++) w[j] = ap_exp(coef * (w[j] - shift));
+      const float scale = coef * 1.44269504088896341f; /* coef · log₂e */
+      for (int j = 0; j < len; j++) w[j] = ap_exp2(scale * (w[j] - shift));
       total += ap_sum(len, w);
       for (int c = 0; c < cols; c++) pooled[c] += ap_dot(len, w, values_t + (int64_t)c * n + j0);
       for (int e = 0; e < dims; e++) {
