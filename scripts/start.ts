@@ -11,7 +11,8 @@
  * Everything JupyterLab writes (its server and kernel connection files, the layout of open tabs,
  * the settings you change, and the data, config and IPython folders it creates on start) goes to
  * `.jupyter/` in the project, not to the home folder. Set `JUPYTER_CONFIG_DIR`, `JUPYTER_DATA_DIR`,
- * `JUPYTER_RUNTIME_DIR`, `JUPYTERLAB_WORKSPACES_DIR` or `IPYTHONDIR` to choose otherwise.
+ * `JUPYTER_RUNTIME_DIR`, `JUPYTERLAB_WORKSPACES_DIR`, `JUPYTERLAB_SETTINGS_DIR` or `IPYTHONDIR` to
+ * choose otherwise.
  */
 import * as path from "node:path";
 
@@ -59,6 +60,7 @@ export function projectJupyterDirs(
     JUPYTER_CONFIG_DIR: env.JUPYTER_CONFIG_DIR || path.join(root, ".jupyter", "config"),
     JUPYTER_RUNTIME_DIR: env.JUPYTER_RUNTIME_DIR || path.join(root, ".jupyter", "runtime"),
     JUPYTERLAB_WORKSPACES_DIR: env.JUPYTERLAB_WORKSPACES_DIR || path.join(root, ".jupyter", "workspaces"),
+    JUPYTERLAB_SETTINGS_DIR: env.JUPYTERLAB_SETTINGS_DIR || path.join(root, ".jupyter", "settings"),
     JUPYTER_DATA_DIR: env.JUPYTER_DATA_DIR || path.join(root, ".jupyter", "data"),
     IPYTHONDIR: env.IPYTHONDIR || path.join(root, ".jupyter", "ipython"),
   };

@@ -9,7 +9,7 @@
 # Backends: tensorflow (when @tensorflow/tfjs-node is installed: `npm run tfjs-node` installs it
 # where `npm install` could not), wasm and cpu. Without tfjs-node the tensorflow run is skipped with
 # a note, except when CI is set: there a missing backend is a failure, so CI cannot go green
-# without testing it.
+# without testing it. UNIT_BACKENDS="wasm cpu" runs only those (scripts/node-versions.ts uses it).
 set -uo pipefail
 shopt -s globstar
 cd "$(dirname "$0")/.."
@@ -25,7 +25,7 @@ for file in "${files[@]}"; do
   esac
 done
 
-backends=(tensorflow wasm cpu)
+read -ra backends <<<"${UNIT_BACKENDS:-tensorflow wasm cpu}"
 pass=0
 fail=0
 status=0

@@ -7,7 +7,8 @@
  *
  * In a notebook the error prints as that one line, with no stack: tslab prints a cell's error
  * with `console.error`, which would otherwise show the library's compiled source line and
- * frames of tslab's own. Set `ATTENTION_POOLING_DEBUG=1` to see the full stack there too.
+ * frames of tslab's own. (The project's kernel, scripts/tslab-kernel.cjs, adds the line of the
+ * cell that made the call.) Set `ATTENTION_POOLING_DEBUG=1` to see the full stack there too.
  * Outside a notebook the error prints as any other, stack included.
  */
 import { inspect } from "node:util";

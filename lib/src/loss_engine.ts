@@ -20,6 +20,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { describe, fail } from "./errors";
 import { fusedLoss } from "./fused";
 import { checkDenseMemory } from "./memory";
+import { disposeOnFailure } from "./ownership";
 import { resolveKernel, type Kernel } from "./kernels";
 import {
   checkInteger,
@@ -138,7 +139,7 @@ export function prepareProblem(
   const period =
     options.period === undefined ? undefined : checkPositive(fn, "options.period", options.period);
   const owned: tf.Tensor[] = [];
-  try {
+  return disposeOnFailure(owned, () => {
     // Keys (and held-out queries) centred together in float64: a large common offset keeps its spacing.
     const centred = heldOut === undefined ? undefined : toCentredPoints(fn, keysIn, heldOut.queries);
     const keys = centred?.keys ?? toCentredKeys(fn, keysIn);
@@ -233,10 +234,7 @@ export function prepareProblem(
       },
       owned,
     );
-  } catch (err) {
-    tf.dispose(owned);
-    throw err;
-  }
+  });
 }
 
 function checkRows(fn: string, rows: unknown, n: number): Int32Array {

@@ -25,6 +25,7 @@ import {
 import { describe, fail } from "./errors";
 import { fusedPool } from "./fused";
 import { checkDenseMemory } from "./memory";
+import { disposeOnFailure } from "./ownership";
 import { resolveKernel, type Kernel, type KernelName } from "./kernels";
 import {
   checkInteger,
@@ -254,7 +255,7 @@ function prepare(
   // Centred together in float64, so that a large common offset does not cost the spacing.
   const { keys, queries, offset: shift } = toCentredPoints(fn, keysIn, queriesIn);
   const owned: tf.Tensor[] = [keys, queries];
-  try {
+  return disposeOnFailure(owned, () => {
     // attentionWeights has no values: pool zeros, one column.
     const given =
       valuesIn === undefined
@@ -266,10 +267,18 @@ function prepare(
     if (values.shape[0] !== keys.shape[0]) {
       fail(fn, `keys and values must have the same length, got ${keys.shape[0]} and ${values.shape[0]}`);
     }
-    const valueExponent = scaleExponent(values.dataSync());
+    const data = values.dataSync();
+    const valueExponent = scaleExponent(data);
     if (valueExponent !== 0) {
-      values = timesPowerOfTwo(values, -valueExponent) as tf.Tensor2D;
-      owned.push(values);
+      // In float64 here, not by a tensor op: tensorflow flushes subnormal float32 inputs to 0.
+      const factor = 2 ** -valueExponent;
+      const unscaled = values;
+      values = tf.tensor2d(
+        Float32Array.from(data, (v) => v * factor),
+        unscaled.shape,
+      );
+      owned[owned.indexOf(unscaled)] = values;
+      unscaled.dispose();
     }
     const widths = checkSigma(fn, options.sigma ?? 1, keys.shape[1], "options.sigma");
     const scaled = toWidths(widths, keys.shape[1], maxAbsColumns(keys, queries));
@@ -303,10 +312,7 @@ function prepare(
       valueExponent,
       valuesWithOnes,
     };
-  } catch (err) {
-    tf.dispose(owned);
-    throw err;
-  }
+  });
 }
 
 function dispose(p: Prepared): void {
@@ -318,7 +324,12 @@ function dispose(p: Prepared): void {
 function finish(p: Prepared, predictions: tf.Tensor): tf.Tensor {
   let out = predictions;
   if (p.valueExponent !== 0) {
-    out = timesPowerOfTwo(predictions, p.valueExponent);
+    // In float64 here: tensorflow would flush subnormal float32 results to 0.
+    const factor = 2 ** p.valueExponent;
+    out = tf.tensor(
+      Float32Array.from(predictions.dataSync(), (v) => v * factor),
+      predictions.shape,
+    );
     predictions.dispose();
   }
   if (!p.vector) return out;
@@ -337,12 +348,6 @@ function scaleExponent(values: ArrayLike<number>): number {
   for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i] as number));
   if ((max > 2 ** -64 && max < 2 ** 64) || max === 0 || !Number.isFinite(max)) return 0;
   return Math.round(Math.log2(max));
-}
-
-/** x·2ᵉ, exactly, in two steps so that each factor is a normal float32 for any |e| ≤ 254. */
-function timesPowerOfTwo(x: tf.Tensor, e: number): tf.Tensor {
-  const half = Math.trunc(e / 2);
-  return tf.tidy(() => tf.mul(tf.mul(x, 2 ** half), 2 ** (e - half)));
 }
 
 /**

@@ -13,6 +13,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { maxAbsColumns, toWidths, type Widths } from "./distance";
 import { AttentionPoolingError, fail } from "./errors";
 import { checkDenseMemory } from "./memory";
+import { disposeOnFailure } from "./ownership";
 import { logNormalizer, resolveKernel, type Kernel, type KernelName } from "./kernels";
 import { DEFAULT_CHUNK_PAIRS, kernelLogits } from "./nadaraya_watson";
 import {
@@ -135,7 +136,7 @@ export function prepare(
   checkOptions(fn, options);
   const kernel = resolveKernel(fn, kernelIn);
   const owned: tf.Tensor[] = [];
-  try {
+  return disposeOnFailure(owned, () => {
     // Centred together in float64, so that a large common offset does not cost the spacing.
     const {
       keys: points,
@@ -166,10 +167,7 @@ export function prepare(
     const centre = tf.mean(points, 0);
     owned.push(centre);
     return { points, queries, widths: scaled, centre, shift, kernel, logConst, chunk };
-  } catch (err) {
-    tf.dispose(owned);
-    throw err;
-  }
+  });
 }
 
 /** log c_K, rethrown under `fn` when the kernel has no finite integral. */

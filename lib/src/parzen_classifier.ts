@@ -12,6 +12,7 @@ import * as tf from "@tensorflow/tfjs-core";
 
 import { checkOnEmpty, findEmpty, nearestWeights, softmaxWithEmpty, type OnEmpty } from "./empty";
 import { describe, fail } from "./errors";
+import { disposeOnFailure } from "./ownership";
 import { type Kernel, type KernelName } from "./kernels";
 import { kernelLogits } from "./nadaraya_watson";
 import { logSumExpRows, mapChunks, prepare, type ParzenOptions } from "./parzen";
@@ -309,7 +310,7 @@ function classify(
         const rel = tf.stack(cols, 1) as tf.Tensor2D;
         return [top ? (tf.add(rel, top) as tf.Tensor2D) : rel, rel];
       });
-      try {
+      return disposeOnFailure(relative === joint ? [joint] : [joint, relative], () => {
         const compact = Number.isFinite(p.kernel.support);
         const empty = findEmpty(fn, relative, q, offset, p.kernel, onEmpty, "point", p.shift);
         const [post, lab] = tf.tidy(() => {
@@ -331,10 +332,7 @@ function classify(
         });
         if (relative !== joint) relative.dispose();
         return [joint, post, lab];
-      } catch (err) {
-        tf.dispose(relative === joint ? [joint] : [joint, relative]);
-        throw err;
-      }
+      });
     });
     return {
       logJoint: logJoint as tf.Tensor2D,

@@ -12,14 +12,15 @@ import { SetupError } from "./commands";
 export const KERNEL_NAME = "tslab";
 
 /**
- * The kernelspec that starts this project's tslab with the Node.js running this script. It is
+ * The kernelspec that starts this project's tslab, through scripts/tslab-kernel.cjs (which shows a
+ * cell's error as its message and the learner's line), with the Node.js running this script. It is
  * written into the environment only, and rewritten whenever the project folder (or Node.js) moved.
  */
 export function kernelSpec(root: string): { argv: string[]; display_name: string; language: string } {
   return {
     argv: [
       process.execPath,
-      path.join(root, "node_modules", "tslab", "bin", "tslab"),
+      path.join(root, "scripts", "tslab-kernel.cjs"),
       "kernel",
       "--config-path",
       "{connection_file}",

@@ -261,7 +261,7 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     assert.equal(specs.kernelspecs.tslab?.spec.display_name, "TypeScript");
     assert.equal(
       specs.kernelspecs.tslab?.spec.argv[1],
-      path.join(PROJECT_ROOT, "node_modules", "tslab", "bin", "tslab"),
+      path.join(PROJECT_ROOT, "scripts", "tslab-kernel.cjs"),
     );
 
     const runtime = path.join(work, "jupyter", "runtime");
@@ -298,7 +298,7 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     await page.close();
   });
 
-  test("a bad library call in a cell shows the library's one-line message, with no frames from lib or tslab", async () => {
+  test("a bad library call in a cell shows the library's message and the cell's line, with no frames from lib or tslab", async () => {
     const name = "bad-call.ipynb";
     const cells = [
       'import { initBackend, nadarayaWatson } from "attention-pooling";\nawait initBackend();',
@@ -329,6 +329,13 @@ describe("JupyterLab in a real browser", { skip: !haveChromium && !IN_CI ? "no C
     const text = (await error.allInnerTexts()).join("\n");
     await page.screenshot({ path: path.join(ARTIFACTS, "bad-call.png") });
     assert.match(text, /nadarayaWatson: keys and values must have the same length, got 3 and 2\./);
+    // The learner's own line, counted in the cell's TypeScript.
+    assert.ok(
+      text.includes(
+        'Cell In[2], line 1: nadarayaWatson([0, 1, 2], [1, 2], [0.5], "gaussian", { sigma: 0.5 });',
+      ),
+      `the error output does not show the cell's line:\n${text}`,
+    );
     for (const frame of ["lib/dist", "tslab/dist", "node_modules", "    at "])
       assert.ok(!text.includes(frame), `the error output shows ${JSON.stringify(frame)}:\n${text}`);
     await page.close();

@@ -116,3 +116,50 @@ export function writeNotebook(dir: string, name: string, cells: CellSpec[]): str
 export function stdout(text: string): object {
   return { name: "stdout", output_type: "stream", text };
 }
+
+/** What one code cell printed: its stdout and stderr text. */
+export interface CellOutput {
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Reads a JSON list of cell sources on stdin, runs them in a fresh tslab kernel, prints what each printed. */
+const RUN_CELLS = `
+import json, sys, nbformat
+from nbclient import NotebookClient
+cells, cwd = json.load(sys.stdin)
+nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+NotebookClient(nb, kernel_name="tslab", allow_errors=True, timeout=120,
+               resources={"metadata": {"path": cwd}}).execute()
+out = [{"stdout": "".join(o.get("text", "") for o in c.outputs if o.get("name") == "stdout"),
+        "stderr": "".join(o.get("text", "") for o in c.outputs if o.get("name") == "stderr")} for c in nb.cells]
+print(json.dumps(out))
+`;
+
+/**
+ * Runs `cells` top to bottom in a fresh tslab kernel started as the notebooks' kernel is (in
+ * notebooks/, with {@link notebookEnv} plus `env`), going on past a failing cell, and returns
+ * what each cell printed. The kernel drops the requests of the 200 ms after a failure, so a
+ * failing cell should be the last.
+ */
+export async function runCells(cells: string[], env: NodeJS.ProcessEnv = {}): Promise<CellOutput[]> {
+  const { python } = await pythonEnv();
+  const runtimeDir = fs.mkdtempSync(path.join(os.tmpdir(), "jupyter-runtime-"));
+  try {
+    const child = spawn(python, ["-c", RUN_CELLS], {
+      cwd: PROJECT_ROOT,
+      env: notebookEnv({ JUPYTER_RUNTIME_DIR: runtimeDir, ...env }),
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    child.stdin.end(JSON.stringify([cells, path.join(PROJECT_ROOT, "notebooks")]));
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const code = await new Promise<number>((resolve) => child.on("close", (c) => resolve(c ?? 1)));
+    if (code !== 0) throw new Error(`running the cells failed (exit code ${code}):\n${err}`);
+    return JSON.parse(out) as CellOutput[];
+  } finally {
+    fs.rmSync(runtimeDir, { recursive: true, force: true });
+  }
+}

@@ -231,7 +231,7 @@ describe("python environment setup", () => {
       );
       assert.deepEqual(spec.argv, [
         process.execPath,
-        path.join(PROJECT_ROOT, "node_modules", "tslab", "bin", "tslab"),
+        path.join(PROJECT_ROOT, "scripts", "tslab-kernel.cjs"),
         "kernel",
         "--config-path",
         "{connection_file}",
@@ -246,7 +246,7 @@ describe("python environment setup", () => {
       const file = registerKernel(venvDir, moved);
       assert.equal(
         JSON.parse(fs.readFileSync(file, "utf8")).argv[1],
-        path.join(moved, "node_modules", "tslab", "bin", "tslab"),
+        path.join(moved, "scripts", "tslab-kernel.cjs"),
       );
       registerKernel(venvDir, PROJECT_ROOT);
     });

@@ -1,7 +1,8 @@
 /**
  * `npm start` as a learner runs it, with a home folder of its own: JupyterLab comes up on
- * 127.0.0.1 with the token, runs a TypeScript kernel, and writes nothing under the home folder's
- * Jupyter directories (~/.jupyter, ~/.local/share/jupyter).
+ * 127.0.0.1 with the token, runs a TypeScript kernel, keeps a changed setting and a saved workspace
+ * in the project's .jupyter/, and writes nothing under the home folder's Jupyter directories
+ * (~/.jupyter, ~/.local/share/jupyter).
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -31,13 +32,18 @@ test("the folders JupyterLab writes to are the project's, unless the user set th
   assert.equal(ours.JUPYTERLAB_WORKSPACES_DIR, path.join("/p", ".jupyter", "workspaces"));
   assert.equal(ours.JUPYTER_DATA_DIR, path.join("/p", ".jupyter", "data"));
   assert.equal(ours.IPYTHONDIR, path.join("/p", ".jupyter", "ipython"));
+  assert.equal(ours.JUPYTERLAB_SETTINGS_DIR, path.join("/p", ".jupyter", "settings"));
   const theirs = projectJupyterDirs({ JUPYTER_RUNTIME_DIR: "/r", JUPYTERLAB_WORKSPACES_DIR: "/w" }, "/p");
   assert.equal(theirs.JUPYTER_RUNTIME_DIR, "/r");
   assert.equal(theirs.JUPYTERLAB_WORKSPACES_DIR, "/w");
 });
 
+/** A setting and a workspace written through JupyterLab's API, as the browser writes them. */
+const SETTING = "@jupyterlab/apputils-extension:notification";
+const WORKSPACE = `start-test-${process.pid}`;
+
 test(
-  "npm start runs a TypeScript kernel and writes nothing under ~/.jupyter, ~/.local/share/jupyter or ~/.ipython",
+  "npm start runs a TypeScript kernel, keeps settings and workspaces in the project, and writes nothing under ~/.jupyter, ~/.local/share/jupyter or ~/.ipython",
   { timeout: 180_000 },
   async () => {
     const port = await freePortFrom(18_900);
@@ -49,6 +55,7 @@ test(
       "JUPYTER_DATA_DIR",
       "JUPYTER_RUNTIME_DIR",
       "JUPYTERLAB_WORKSPACES_DIR",
+      "JUPYTERLAB_SETTINGS_DIR",
       "XDG_DATA_HOME",
       "XDG_CONFIG_HOME",
     ])
@@ -63,6 +70,16 @@ test(
         detached: true,
       },
     );
+    const jupyterDir = path.join(PROJECT_ROOT, ".jupyter");
+    const settingFile = path.join(
+      jupyterDir,
+      "settings",
+      "@jupyterlab",
+      "apputils-extension",
+      "notification.jupyterlab-settings",
+    );
+    const settingBefore = fs.existsSync(settingFile) ? fs.readFileSync(settingFile, "utf8") : undefined;
+    const workspaces = path.join(jupyterDir, "workspaces");
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -86,11 +103,36 @@ test(
       assert.equal(kernel.name, "tslab");
       assert.equal((await fetch(`${base}/lab?token=${token}`)).status, 200);
       await fetch(`${base}/api/kernels/${kernel.id}`, { method: "DELETE", headers: auth });
+      // What the browser writes as a learner works: a changed setting and the layout of the tabs.
+      const setting = await fetch(`${base}/lab/api/settings/${SETTING}`, {
+        method: "PUT",
+        headers: auth,
+        body: JSON.stringify({ raw: '{ "fetchNews": "false" }' }),
+      });
+      assert.equal(setting.status, 204, await setting.text());
+      assert.equal(fs.readFileSync(settingFile, "utf8"), '{ "fetchNews": "false" }');
+      const workspace = await fetch(`${base}/lab/api/workspaces/${WORKSPACE}`, {
+        method: "PUT",
+        headers: auth,
+        body: JSON.stringify({ data: {}, metadata: { id: WORKSPACE } }),
+      });
+      assert.equal(workspace.status, 204, await workspace.text());
+      const saved = fs.readdirSync(workspaces).filter((f) => f.startsWith(WORKSPACE));
+      assert.equal(saved.length, 1, `the workspace is not in the project's .jupyter/workspaces: ${saved}`);
+      await fetch(`${base}/lab/api/workspaces/${WORKSPACE}`, { method: "DELETE", headers: auth });
     } finally {
+      if (settingBefore === undefined) fs.rmSync(settingFile, { force: true });
+      else fs.writeFileSync(settingFile, settingBefore);
       if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGTERM");
       await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
       if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, "SIGKILL");
     }
+    // A quiet start: no warning or error from JupyterLab (such as the 403 of an anonymous request) or
+    // tslab while it runs. (What the test's own stop cuts short, such as jupyter_lsp's search for
+    // language servers on a slow machine, is not the start.)
+    const running = output.split(/^\[C [^\n]*received signal 15/m)[0] ?? output;
+    const noisy = running.split("\n").filter((l) => /^\[[WEC] |unknown msg_type|Forbidden/.test(l));
+    assert.deepEqual(noisy, [], `npm start printed warnings:\n${output}`);
     const written = [".jupyter", path.join(".local", "share", "jupyter"), ".ipython"].filter((d) =>
       fs.existsSync(path.join(home, d)),
     );

@@ -156,6 +156,23 @@ describe("numerical stability in float32", () => {
     assert.deepEqual(take(predictions), [9]);
   });
 
+  test("values near the float32 maximum, summed over many keys, stay finite on every path", () => {
+    // Σ k v over 2000 keys of 1e37 would overflow float32 (3.4e38): the values are scaled by a
+    // power of two first, exactly.
+    const keys = Array.from({ length: 2000 }, (_, i) => i / 2000);
+    const values = keys.map((x) => 1e37 * (1 + x));
+    for (const options of [{}, { chunkSize: 7 }, { returnWeights: true }]) {
+      const r = nadarayaWatson(keys, values, [0.5], "boxcar", { sigma: 0.25, ...options });
+      const [p] = take(r.predictions);
+      r.weights?.dispose();
+      assert.ok(Math.abs(p! / 1.5e37 - 1) < 1e-5, `${JSON.stringify(options)}: ${p}`);
+    }
+    const [tiny] = take(
+      nadarayaWatson([0, 1], [1e-40, 3e-40], [0.5], "epanechnikov", { sigma: 2 }).predictions,
+    );
+    assert.ok(Math.abs(tiny! / 2e-40 - 1) < 1e-5, `subnormal values: ${tiny}`);
+  });
+
   test("huge but finite values pass through without overflow", () => {
     const { predictions } = nadarayaWatson([0, 1], [1e30, 3e30], [0.5], "gaussian");
     const [p] = take(predictions);
@@ -455,6 +472,12 @@ describe("no tensor leaks", () => {
       nadarayaWatson(uniformMatrix("l", 5, 8), [1, 2, 3, 4, 5], uniformMatrix("m", 2, 8)),
     );
     assertNoLeak("attentionWeights", () => attentionWeights([0, 1, 2], [0.5, 3], "cosine", { sigma: 2 }));
+    assertNoLeak("values scaled by a power of two", () =>
+      nadarayaWatson([0, 1, 2], [1e30, 2e30, 3e30], [0.5, 1.5], "gaussian", { returnWeights: true }),
+    );
+    assertNoLeak("values scaled, chunked", () =>
+      nadarayaWatson([0, 1, 2], [1e-30, 2e-30, 3e-30], [0.5, 1.5], "biweight", { sigma: 2, chunkSize: 1 }),
+    );
   });
   test("nothing is left behind when a call throws", () => {
     const before = tf.memory().numTensors;

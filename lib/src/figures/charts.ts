@@ -274,6 +274,8 @@ function chartsSpec(panels: readonly ChartPanel[], l: ChartsLayout): Record<stri
             values: logTicks(domain),
             labelExpr: "datum.value < 0.001 ? format(datum.value, '.0e') : format(datum.value, '~g')",
             labelOverlap: "greedy",
+            // 1-2-5 labels a decade apart crowd at the low end; drop those closer than 6 px.
+            labelSeparation: 6,
           }
         : {};
     const x = {

@@ -14,6 +14,7 @@ import { describe, fail } from "../errors";
 import type { ResvgRenderOptions } from "@resvg/resvg-js";
 
 import { FIGURE_FONT, FIGURE_PADDING, figureFontFiles } from "./style";
+import { type VegaTextMetrics, withFigureTextMetrics } from "./text_metrics";
 import type { Figure } from "./types";
 import { checkInteger, checkPositive } from "../validate";
 
@@ -25,6 +26,7 @@ interface VegaApi {
     options: { renderer: string; logger?: Logger; logLevel?: number },
   ) => { toSVG(scale?: number): Promise<string>; finalize(): void };
   Warn: number;
+  textMetrics: VegaTextMetrics;
 }
 
 /** The few entry points of `vega-lite` used here. */
@@ -95,16 +97,19 @@ async function vegaSvg(spec: Record<string, unknown>): Promise<{ svg: string; wa
   const warnings: string[] = [];
   const logger = collectingLogger(warnings);
   const compiled = vegaLite.compile(spec, { logger }).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: "none", logger, logLevel: vega.Warn });
-  try {
-    const svg = await view.toSVG();
-    if (!/^<svg[^>]*\sviewBox="/.test(svg)) {
-      fail("renderSvg", `vega returned no <svg> element with a viewBox, got ${describe(svg.slice(0, 80))}`);
+  // Laid out with the real widths of the text in the bundled font, as a browser would lay it out.
+  return withFigureTextMetrics(vega.textMetrics, async () => {
+    const view = new vega.View(vega.parse(compiled), { renderer: "none", logger, logLevel: vega.Warn });
+    try {
+      const svg = await view.toSVG();
+      if (!/^<svg[^>]*\sviewBox="/.test(svg)) {
+        fail("renderSvg", `vega returned no <svg> element with a viewBox, got ${describe(svg.slice(0, 80))}`);
+      }
+      return { svg, warnings };
+    } finally {
+      view.finalize();
     }
-    return { svg, warnings };
-  } finally {
-    view.finalize();
-  }
+  });
 }
 
 /** Adds `dw` to every panel's width and `dh` to its height and to the length of its colour bar. */
@@ -193,7 +198,7 @@ interface Box {
 
 /**
  * The box of everything drawn (text included, set in the bundled font), without the background.
- * Vega lays text out with estimated widths; this is what the text really takes.
+ * What vega laid out and what resvg draws can differ by a pixel or so (glyph ink against advance widths); this is the ink.
  */
 function inkBox(svg: string): Box {
   const { Resvg } = loadResvg();
@@ -277,9 +282,9 @@ export async function renderSvgWithWarnings(figure: Figure): Promise<{ svg: stri
  * text set in the bundled DejaVu Sans. Asynchronous because vega is loaded and runs
  * asynchronously; in a notebook use `await`.
  *
- * Deterministic: the same figure gives the same string in any process. (Text widths for the
- * layout come from vega's built-in estimate; if the optional `canvas` package is installed,
- * vega measures text with it instead, which changes the layout.)
+ * Deterministic: the same figure gives the same string in any process. Text widths for the
+ * layout come from the bundled font's own metrics (text_metrics.ts), whether or not the optional
+ * `canvas` package is installed.
  *
  * @example
  * ```ts
