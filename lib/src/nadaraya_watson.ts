@@ -8,8 +8,14 @@
  * softmax(QKᵀ) attention. (Heatmaps draw it with the key index on the y axis, as the
  * tutorial does; see `figures`.)
  *
- * Normalisation is done in log space: α = softmax(log K), so a narrow Gaussian far from every
- * key gives the nearest-key answer instead of 0/0.
+ * How it is evaluated:
+ * - Predictions alone take the backend's fused kernel (fused.ts): one pass over the keys per
+ *   query, no `[m, n]` matrix, for every kernel with a `fusedProfile` in the kernel table.
+ * - Otherwise (weights requested, a `chunkSize` given, a kernel of one's own, widths so extreme
+ *   that offsets must be formed before scaling) the dense path pools with tfjs ops, in chunks of
+ *   queries. There a kernel with a `weight` (compact, or constant) is normalised directly,
+ *   Σ k v / Σ k, as its weights cannot underflow; the others in log space, α = softmax(log K), so a
+ *   narrow Gaussian far from every key gives the nearest-key answer instead of 0/0.
  */
 import * as tf from "@tensorflow/tfjs-core";
 
@@ -46,8 +52,10 @@ export interface NadarayaWatsonOptions {
   /** Policy for queries with no key in a compact kernel's support. Default `"throw"`. */
   readonly onEmpty?: OnEmpty;
   /**
-   * Queries evaluated per chunk when weights are not requested, bounding peak memory to about
-   * `chunkSize × nKeys` floats per temporary. Default: as many as fit in 2²² pairs.
+   * Evaluate densely with tfjs ops, this many queries per chunk, bounding peak memory to about
+   * `chunkSize × nKeys` floats per temporary (not with `returnWeights`). Default: none needed where
+   * the backend has a fused kernel (see `fusedKernelInfo`), which holds no such matrix; else as
+   * many queries as fit in 2²² pairs.
    */
   readonly chunkSize?: number;
 }

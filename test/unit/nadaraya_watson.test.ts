@@ -303,6 +303,21 @@ describe("the fused kernel", () => {
     });
   }
 
+  test("keys nearer than any in the first blocks, far or a little nearer, change nothing (the Gaussian's shift)", () => {
+    // The fused kernels take the Gaussian's weights against the nearest key seen so far, block by
+    // block of 256 keys: here the first 300 keys lie 6 to 9 away from every query, the rest near them.
+    const far = Array.from({ length: 300 }, (_, i) => [6 + (3 * i) / 300]);
+    const near = Array.from({ length: 400 }, (_, i) => [(2 * i) / 400 - 1]);
+    const keys = [...far, ...near];
+    const values = keys.map(([x]) => [Math.sin(3 * x!), 1 + Math.cos(x!)]);
+    const queries = [[-0.93], [0.017], [0.5], [1.2]];
+    for (const sigma of [0.05, 0.4, 2, 6]) {
+      const ref = referenceNW(keys, values, queries, REFERENCE_PROFILES.gaussian!, [sigma]);
+      const got = take(nadarayaWatson(keys, values, queries, "gaussian", { sigma }).predictions);
+      assertClose(got, ref.predictions.flat(), 1e-5, 1e-6, `σ = ${sigma}`);
+    }
+  });
+
   test("needs no [nQueries, nKeys] memory where the backend has it", async () => {
     const info = fusedKernelInfo();
     assert.equal(info.backend, tf.getBackend());
