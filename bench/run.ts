@@ -104,7 +104,7 @@ function targets(r: Results): Target[] {
         ? "not measured"
         : worst
             .map(
-              (w) => `${w.backend}: worst ${w.top?.kernel ?? "?"} ${w.top?.vsGaussian?.toFixed(2) ?? "?"}×`,
+              (w) => `${w.backend}: slowest ${w.top?.kernel ?? "?"} ${w.top?.vsGaussian?.toFixed(2) ?? "?"}×`,
             )
             .join("; "),
     met:
