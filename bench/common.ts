@@ -11,7 +11,7 @@ import { BACKENDS } from "../lib/src/backend";
 import { PROJECT_ROOT as ROOT } from "../scripts/python-env";
 import { Worker, type Message } from "./protocol";
 
-export const SECTIONS = ["prediction", "selection", "windowed", "memory", "notebooks"] as const;
+export const SECTIONS = ["prediction", "kernels", "selection", "windowed", "memory", "notebooks"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Options {
@@ -28,6 +28,7 @@ export interface Options {
 export const PLAN = {
   full: {
     prediction: [1024, 4096, 16384],
+    kernels: 4096,
     selection: [500, 2000],
     memory: 100_000,
     runs: 5,
@@ -47,6 +48,7 @@ export const PLAN = {
   },
   quick: {
     prediction: [256, 1024],
+    kernels: 512,
     selection: [200],
     memory: 20_000,
     runs: 2,

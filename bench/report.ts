@@ -35,6 +35,22 @@ export interface PredictionRow {
   readonly skipped?: string;
 }
 
+/** One kernel on one backend and path (kernels section). Times in seconds. */
+export interface KernelRow {
+  readonly backend: string;
+  readonly kernel: string;
+  /** "default": `nadarayaWatson` as called (fused where available); "tfjs ops": with a chunkSize. */
+  readonly path: "default" | "tfjs ops";
+  readonly n: number;
+  readonly m: number;
+  readonly samples: number[];
+  readonly median: number;
+  readonly nsPerPair: number;
+  readonly spread: number;
+  /** median / the Gaussian's median on the same backend and path. */
+  readonly vsGaussian?: number;
+}
+
 /** One selection size: our fit against statsmodels on the same data. */
 export interface SelectionRow {
   readonly n: number;
@@ -117,6 +133,7 @@ export interface Results {
     rows: PredictionRow[];
     notes: string[];
   };
+  kernels?: { date: string; sigma: number; runs: number; n: number; rows: KernelRow[]; notes: string[] };
   selection?: { date: string; runs: number; statsmodelsRuns: number; rows: SelectionRow[]; notes: string[] };
   windowed?: { date: string; runs: number; backend: string; rows: WindowedRow[]; notes: string[] };
   memory?: { date: string; rows: MemoryRow[]; notes: string[] };
@@ -224,6 +241,44 @@ export function renderMarkdown(r: Results): string[] {
       .map((row) => `${row.label} at n = m = ${row.n} was skipped: ${row.skipped}.`);
     for (const note of [...skipped, ...p.notes]) out.push(`- ${note}`);
     if (p.notes.length || skipped.length) out.push("");
+  }
+  const k = r.kernels;
+  if (k) {
+    out.push(
+      `**Kernels** — every built-in kernel's Nadaraya-Watson at n = m = ${k.n}, σ = ${k.sigma}: nanoseconds per ` +
+        `(key, query) pair, median of ${k.runs} runs, and in brackets the ratio to the Gaussian's median on the same ` +
+        "backend and path (≤ 1.5× is the target for the default path).",
+      "",
+    );
+    const columns: Array<{ backend: string; path: KernelRow["path"] }> = [];
+    for (const row of k.rows) {
+      if (!columns.some((c) => c.backend === row.backend && c.path === row.path))
+        columns.push({ backend: row.backend, path: row.path });
+    }
+    columns.sort((a, b) => (a.path === b.path ? 0 : a.path === "default" ? -1 : 1));
+    const kernelNames = [...new Set(k.rows.map((row) => row.kernel))];
+    const rows = kernelNames.map((kernel) => [
+      kernel,
+      ...columns.map((c) => {
+        const row = k.rows.find((o) => o.kernel === kernel && o.backend === c.backend && o.path === c.path);
+        return row ? `${fmt(row.nsPerPair)} (${times(row.vsGaussian)})` : "–";
+      }),
+    ]);
+    out.push(
+      ...table(
+        ["kernel", ...columns.map((c) => (c.path === "default" ? c.backend : `${c.backend}, tfjs ops`))],
+        rows,
+      ),
+      "",
+    );
+    const noisy = k.rows.filter((row) => row.spread > 0.5).length;
+    const notes = [...k.notes];
+    if (noisy > 0)
+      notes.push(
+        `${noisy} of ${k.rows.length} cells have a spread above 50%: other work was competing for the cores.`,
+      );
+    for (const note of notes) out.push(`- ${note}`);
+    out.push("");
   }
   const s = r.selection;
   if (s) {

@@ -28,6 +28,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
+import { buildTensorflowOp, type NativeBuild } from "./native";
 import { ensureLibBuilt } from "./jupyter";
 import { PROJECT_ROOT, pipError, runMain, SetupError, venvPython, which } from "./python-env";
 
@@ -563,6 +564,7 @@ async function main(argv: string[]): Promise<void> {
     if (check.ok) {
       log(`tfjs-node ${version} is installed and works: ${check.summary}.`);
       reportStderr(check.stderr, log);
+      reportNative(buildTensorflowOp(present.dir, env, options.force), log);
       log(
         `(checked in ${seconds(Date.now() - started)}; \`npm run tfjs-node -- --force\` installs it again)`,
       );
@@ -651,6 +653,7 @@ async function main(argv: string[]): Promise<void> {
         `tfjs-node was built but does not work: ${check.summary}.\n${indent(check.stderr)}`,
       );
     }
+    await timed("build the fused op", async () => reportNative(buildTensorflowOp(pkgDir, env, true), log));
     const disk = du(pkgDir);
     log(`tfjs-node ${version} works: ${check.summary}.`);
     reportStderr(check.stderr, log);
@@ -661,6 +664,15 @@ async function main(argv: string[]): Promise<void> {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** The fused op's build (scripts/native.ts): optional, so a failure is a warning with the reason. */
+function reportNative(build: NativeBuild, log: (line: string) => void): void {
+  if (build.ok) log(`  ${build.summary}.`);
+  else
+    log(
+      `  warning: ${build.summary}\n  nadarayaWatson will pool with tfjs ops instead (slower, same results).`,
+    );
 }
 
 /** TensorFlow's log lines at load, if the check process printed any. */

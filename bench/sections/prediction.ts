@@ -45,12 +45,16 @@ export async function prediction(
   const notes: string[] = [];
   const backends = o.backends ?? availableBackends();
   const contenders: Contender[] = [];
+  const fusedNotes: string[] = [];
   for (const b of backends) {
     const worker = nodeWorker(`node ${b}`, "predict.ts", b);
     try {
       const info = await worker.request({ op: "info" });
       contenders.push({ impl: b, label: `ours, ${b}`, ours: true, worker });
       machine["TensorFlow.js"] = info.tfjs;
+      const fused = info.fused as { available: boolean; detail: string } | undefined;
+      if (fused)
+        fusedNotes.push(`${b}: ${fused.available ? fused.detail : `dense tfjs ops (${fused.detail})`}`);
     } catch (err) {
       notes.push(`backend ${b} could not start: ${(err as Error).message.split("\n")[0]}`);
       await worker.close();
@@ -177,9 +181,10 @@ export async function prediction(
     `max abs diff: largest difference from ${ref} predictions on the same data (values ≈ 0–7, float32), a check that all compute the same thing.`,
   );
   notes.push(
-    "threads: TensorFlow.js's wasm backend runs on one thread under Node (it enables threads only in browsers); " +
-      "numpy's BLAS and PyTorch use every core (see the machine description). Multi-threaded calls suffer most when other " +
-      "processes compete for the cores: a parallel step waits for its slowest thread, so their spreads are the widest.",
+    "threads: the wasm backend and its fused module run on one thread under Node (TensorFlow.js enables wasm threads only " +
+      "in browsers); the fused TensorFlow op uses one thread per core, handing out rows as threads become free; numpy's " +
+      "BLAS and PyTorch use every core (see the machine description). Multi-threaded calls suffer most when other " +
+      "processes compete for the cores, so their spreads are the widest.",
   );
   notes.push(
     "protocol: each contender's timed call follows a pause of " +
@@ -187,8 +192,11 @@ export async function prediction(
       `for calls under ${HOT_BELOW_S} s, an untimed call (so its own threads and caches are warm).`,
   );
   notes.push(
-    "ours: `nadarayaWatson(keys, values, queries, 'gaussian', { sigma })`, from input tensors to predictions read back; " +
-      "it evaluates softmax(log k) in chunks of about 2²² pairs. The Python rows run `k = exp(-d**2 / 2); w = k / k.sum(0); y @ w` on the whole n × m matrix.",
+    "ours: `nadarayaWatson(keys, values, queries, 'gaussian', { sigma })`, from input tensors to predictions read back: " +
+      "one fused pass over the keys per query where the backend has a fused kernel (no n × m matrix in memory), else " +
+      "tfjs ops in chunks of about 2²² pairs. Here: " +
+      fusedNotes.join("; ") +
+      ". The Python rows run `k = exp(-d**2 / 2); w = k / k.sum(0); y @ w` on the whole n × m matrix.",
   );
   return { date: new Date().toISOString(), sigma: SIGMA, runs, defaultBackend, rows, notes };
 }

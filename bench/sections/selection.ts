@@ -128,7 +128,7 @@ export async function selection(
   const fit = rows.find((r) => r.ours)?.ours;
   if (fit) {
     notes.push(
-      `ours: \`fitBandwidth(x, y)\` with its defaults (a 15-point grid, then quasi-Newton steps on log σ with autodiff gradients; ` +
+      `ours: \`fitBandwidth(x, y)\` with its defaults (a 15-point grid, then quasi-Newton steps on log σ with exact gradients, the Gaussian's loss and gradient from one fused pass per row; ` +
         `${fit.evaluations} loss evaluations at n = ${rows.find((r) => r.ours)!.n}). statsmodels: Nelder-Mead on its Python-loop LOO, from the normal-reference width.`,
     );
   }

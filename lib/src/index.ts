@@ -31,6 +31,8 @@ export type { Kernel, KernelName, DefineKernelOptions } from "./kernels";
 
 // Nadaraya-Watson and attention
 export { nadarayaWatson, attentionWeights } from "./nadaraya_watson";
+export { fusedKernelInfo } from "./fused";
+export type { FusedKernelInfo } from "./fused";
 export type { NadarayaWatsonOptions, NadarayaWatsonResult } from "./nadaraya_watson";
 export type { OnEmpty } from "./empty";
 export { windowedNadarayaWatson } from "./windowed";

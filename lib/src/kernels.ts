@@ -55,11 +55,33 @@ export interface Kernel {
    */
   readonly polynomial?: { readonly left: readonly number[]; readonly right: readonly number[] };
   /**
-   * `[m, n]` float32 temporaries alive at the peak of one dense pooling step with 1-D points,
-   * measured with `tf.profile` on wasm (peak bytes / 4mn). The memory pre-flight reads it; a kernel
-   * from {@link defineKernel} has none and is assumed to need 12.
+   * `[m, n]` float32 temporaries alive at the peak of one dense step through log-weights with 1-D
+   * points (Parzen densities, the losses, and Nadaraya-Watson for a kernel without `weight`),
+   * measured with `tf.profile` on wasm (peak bytes / 4mn). The memory pre-flight reads it; a
+   * kernel from {@link defineKernel} has none and is assumed to need 12.
    */
   readonly peakTemporaries?: number;
+  /**
+   * The same for Nadaraya-Watson's dense step through `weight` (weights, chunked predictions or
+   * attentionWeights, whichever is largest), measured with `tf.profile` on tensorflow, wasm and
+   * cpu, the largest kept.
+   */
+  readonly weightTemporaries?: number;
+  /**
+   * k from r² up to a constant factor, elementwise, in a few cheap passes and not for
+   * differentiation: for kernels whose weights cannot underflow (exactly 0 outside a compact
+   * support and bounded away from 0 inside it, or constant). The dense Nadaraya-Watson path
+   * normalises these weights directly, Σ k v / Σ k, instead of through log-weights; a query whose
+   * weights are all 0 has no key in the support and follows `onEmpty`.
+   */
+  readonly weight?: (r2: tf.Tensor) => tf.Tensor;
+  /**
+   * The kernel's number in the fused pooling kernels (`lib/native/nadaraya_watson.h`), which
+   * evaluate Nadaraya-Watson in one pass over the keys per query, with no `[m, n]` matrix in
+   * memory, where the backend has them (see `fusedKernelInfo`). A kernel without one (from
+   * {@link defineKernel}) is pooled densely.
+   */
+  readonly fusedProfile?: number;
 }
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
@@ -96,6 +118,7 @@ const gaussian: Kernel = {
   finiteLog: true,
   logQuadratic: -0.5,
   peakTemporaries: 2,
+  fusedProfile: 0,
 };
 
 const boxcar: Kernel = {
@@ -106,8 +129,13 @@ const boxcar: Kernel = {
   value: (r2) => tf.tidy(() => tf.cast(inside(r2), "float32")),
   logValue: (r2) => tf.tidy(() => tf.where(inside(r2), tf.zerosLike(r2), tf.fill(r2.shape, NEG_INF))),
   vegaLog: "r < 1 ? 0 : log(0)",
+  // 1 − r² ≥ 2⁻²⁴ exactly when r² < 1 in float32, so scaling it by 2²⁵ and clipping to [0, 1]
+  // gives exactly 1 inside and 0 outside, with fast ops only (no comparison and cast).
+  weight: (r2) => tf.tidy(() => tf.clipByValue(tf.mul(tf.sub(1, r2), 2 ** 25), 0, 1)),
   polynomial: { left: [1], right: [1] },
   peakTemporaries: 6.5,
+  weightTemporaries: 5,
+  fusedProfile: 2,
 };
 
 const constant: Kernel = {
@@ -118,8 +146,11 @@ const constant: Kernel = {
   value: (r2) => tf.onesLike(r2),
   logValue: (r2) => tf.zerosLike(r2),
   vegaLog: "0",
+  weight: (r2) => tf.onesLike(r2),
   finiteLog: true,
   peakTemporaries: 2,
+  weightTemporaries: 3,
+  fusedProfile: 1,
 };
 
 const triangularValue = (r2: tf.Tensor): tf.Tensor => tf.tidy(() => tf.relu(tf.sub(1, radius(r2))));
@@ -132,8 +163,11 @@ const triangular: Kernel = {
   value: triangularValue,
   logValue: (r2) => tf.tidy(() => maskedLog(tf.sub(1, radius(r2)))),
   vegaLog: "r < 1 ? log(1 - r) : log(0)",
+  weight: (r2) => tf.tidy(() => tf.relu(tf.sub(1, tf.sqrt(r2)))),
   polynomial: { left: [1, 1], right: [1, -1] },
   peakTemporaries: 10.5,
+  weightTemporaries: 4,
+  fusedProfile: 3,
 };
 
 /** The tutorial's "Epanechikov" (sic): the triangular kernel under the tutorial's name. */
@@ -147,8 +181,11 @@ const epanechnikov: Kernel = {
   value: (r2) => tf.tidy(() => tf.mul(0.75, tf.relu(tf.sub(1, r2)))),
   logValue: (r2) => tf.tidy(() => tf.add(Math.log(0.75), maskedLog(tf.sub(1, r2)))),
   vegaLog: "r < 1 ? log(0.75 * (1 - r * r)) : log(0)",
+  weight: (r2) => tf.tidy(() => tf.relu(tf.sub(1, r2))),
   polynomial: { left: [1, 0, -1], right: [1, 0, -1] },
   peakTemporaries: 9.5,
+  weightTemporaries: 3,
+  fusedProfile: 4,
 };
 
 const biweight: Kernel = {
@@ -159,8 +196,11 @@ const biweight: Kernel = {
   value: (r2) => tf.tidy(() => tf.mul(15 / 16, tf.square(tf.relu(tf.sub(1, r2))))),
   logValue: (r2) => tf.tidy(() => tf.add(Math.log(15 / 16), tf.mul(2, maskedLog(tf.sub(1, r2))))),
   vegaLog: "r < 1 ? log(15 / 16) + 2 * log(1 - r * r) : log(0)",
+  weight: (r2) => tf.tidy(() => tf.square(tf.relu(tf.sub(1, r2)))),
   polynomial: { left: [1, 0, -2, 0, 1], right: [1, 0, -2, 0, 1] },
   peakTemporaries: 9.5,
+  weightTemporaries: 4,
+  fusedProfile: 5,
 };
 
 const tricube: Kernel = {
@@ -172,9 +212,16 @@ const tricube: Kernel = {
   logValue: (r2) =>
     tf.tidy(() => tf.add(Math.log(70 / 81), tf.mul(3, maskedLog(tf.sub(1, tf.pow(radius(r2), 3)))))),
   vegaLog: "r < 1 ? log(70 / 81) + 3 * log(1 - r * r * r) : log(0)",
+  weight: (r2) =>
+    tf.tidy(() => {
+      const u = tf.relu(tf.sub(1, tf.mul(r2, tf.sqrt(r2))));
+      return tf.mul(tf.square(u), u);
+    }),
   // (1 − |u|³)³: (1 + u³)³ on the left, (1 − u³)³ on the right.
   polynomial: { left: [1, 0, 0, 3, 0, 0, 3, 0, 0, 1], right: [1, 0, 0, -3, 0, 0, 3, 0, 0, -1] },
   peakTemporaries: 11.5,
+  weightTemporaries: 7,
+  fusedProfile: 6,
 };
 
 const cosine: Kernel = {
@@ -192,7 +239,11 @@ const cosine: Kernel = {
       return tf.where(inside(r2), tf.add(Math.log(Math.PI / 4), maskedLog(cos)), tf.fill(r2.shape, NEG_INF));
     }),
   vegaLog: "r < 1 ? log(PI / 4 * cos(PI * r / 2)) : log(0)",
+  // At r² ≥ 1 the clipped radius is 1 and cos(π/2) rounds to −4.4e−8 in float32: relu makes it 0.
+  weight: (r2) => tf.tidy(() => tf.relu(tf.cos(tf.mul(tf.sqrt(tf.clipByValue(r2, 0, 1)), Math.PI / 2)))),
   peakTemporaries: 11.75,
+  weightTemporaries: 6,
+  fusedProfile: 7,
 };
 
 /** Every kernel by name: the one table of valid kernel names. */

@@ -18,6 +18,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 
 import { describe, fail } from "./errors";
+import { fusedLoss } from "./fused";
 import { checkDenseMemory } from "./memory";
 import { disposeOnFailure } from "./ownership";
 import { resolveKernel, type Kernel } from "./kernels";
@@ -215,7 +216,22 @@ export function prepareProblem(
     }
     return new LossEngine(
       fn,
-      { keys, values, blocks, kernel, period, dims, n, m, spread, range, cacheFloats },
+      {
+        keys,
+        values,
+        queries,
+        targets,
+        index,
+        blocks,
+        kernel,
+        period,
+        dims,
+        n,
+        m,
+        spread,
+        range,
+        cacheFloats,
+      },
       owned,
     );
   });
@@ -267,6 +283,10 @@ function columnStats(points: tf.Tensor2D): { std: number[]; range: number[] } {
 interface ProblemData {
   keys: tf.Tensor2D;
   values: tf.Tensor2D;
+  /** All rows' queries `[m, d]` and centred targets `[m, k]`, and for leave-one-out their key indices. */
+  queries: tf.Tensor2D;
+  targets: tf.Tensor2D;
+  index?: Int32Array;
   blocks: Block[];
   kernel: Kernel;
   period: number | undefined;
@@ -337,6 +357,8 @@ export class LossEngine {
 
   /** The loss (mean squared residual) at log σ, and its gradient in log σ when asked. */
   evaluate(logSigma: number[], wantGradient: boolean): LossAndGradient {
+    const fused = this.fusedEvaluate(logSigma);
+    if (fused !== undefined) return fused;
     const p = logSigma.length;
     const limit = this.maxLogSigma(p);
     let total = 0;
@@ -368,6 +390,47 @@ export class LossEngine {
       gradient = gradient.map(() => Number.NaN);
     }
     return { loss, gradient };
+  }
+
+  /**
+   * The loss and its gradient in one fused pass per row (see `fusedLoss`), where the backend has
+   * it: for a kernel with log k = c·r² (the Gaussian), off a torus, at widths of ordinary size
+   * (extreme ones take the tfjs path, which ranks keys without overflow). The gradient comes with
+   * the loss at no extra pass, so it is always returned.
+   */
+  private fusedEvaluate(logSigma: number[]): LossAndGradient | undefined {
+    const { period, dims, m } = this.data;
+    if (this.quadratic === undefined || period !== undefined || this.extreme(logSigma)) return undefined;
+    const p = logSigma.length;
+    const limit = this.maxLogSigma(p);
+    const clamped = logSigma.map((v, j) => Math.min(v, limit[j] as number));
+    const inverse = Array.from({ length: dims }, (_, e) => Math.exp(-(clamped[p === 1 ? 0 : e] as number)));
+    if (!inverse.every((s) => s > 0 && Number.isFinite(Math.fround(s)))) return undefined;
+    const out = fusedLoss({
+      queries: this.data.queries,
+      targets: this.data.targets,
+      keys: this.data.keys,
+      values: this.data.values,
+      self: this.data.index,
+      inverseWidths: inverse,
+      coef: this.quadratic,
+    });
+    if (out === undefined) return undefined;
+    let total = 0;
+    const perDim = new Array<number>(dims).fill(0);
+    for (let i = 0; i < m; i++) {
+      total += out[i * (dims + 1)] as number;
+      for (let e = 0; e < dims; e++)
+        perDim[e] = (perDim[e] as number) + (out[i * (dims + 1) + 1 + e] as number);
+    }
+    const grad = p === 1 ? [perDim.reduce((a, b) => a + b, 0)] : perDim;
+    const loss = total / m;
+    if (!Number.isFinite(loss)) return { loss: Infinity, gradient: grad.map(() => Number.NaN) };
+    // Past the clamp the float32 loss is flat: its derivative there is exactly 0.
+    return {
+      loss,
+      gradient: grad.map((v, j) => ((logSigma[j] as number) > (limit[j] as number) ? 0 : v / m)),
+    };
   }
 
   /** Bias² and variance sums of held-out predictions (held-out mode, forward only). */

@@ -9,10 +9,12 @@
  * the backend as it was.
  *
  * The estimate counts the `[m, n]` float32 temporaries alive at the peak of one pooling step: the
- * kernel table's `peakTemporaries` (measured with `tf.profile` on wasm: 2 for the Gaussian, 6.5 for
- * the boxcar, up to 11.75 for the masked compact kernels), one more for 2 to 4 dimensions and three
- * more for the matrix-product distances above, and a 10% margin. A boxcar at 11 585² pairs, which
- * the profile puts at 3.5 GB, was measured at 3.5 GB.
+ * kernel table's `peakTemporaries` for steps through log-weights (measured with `tf.profile`: 2
+ * for the Gaussian, 6.5 for the boxcar, up to 11.75 for the masked compact kernels) or
+ * `weightTemporaries` for Nadaraya-Watson's weights normalised directly (3 to 7), one more for 2
+ * to 4 dimensions and three more for the matrix-product distances above, and a 10% margin. A test
+ * measures every kernel's Nadaraya-Watson peak against its estimate. The fused kernels (fused.ts)
+ * need no such matrix, so predictions that take them skip the check.
  */
 import * as os from "node:os";
 
@@ -25,9 +27,16 @@ import type { Kernel } from "./kernels";
 /** Bytes the wasm backend may use in all: its 4 GiB address space, less room for the runtime itself. */
 export const WASM_BUDGET_BYTES = 3 * 2 ** 30;
 
-/** `[m, n]` float32 temporaries alive at the peak of one dense step (`kernel` undefined: a dot-product softmax). */
-export function denseTemporaries(kernel: Kernel | undefined, dims: number): number {
-  const base = kernel === undefined ? 3 : (kernel.peakTemporaries ?? 12);
+/**
+ * `[m, n]` float32 temporaries alive at the peak of one dense step (`kernel` undefined: a
+ * dot-product softmax); `direct` for Nadaraya-Watson's weights normalised directly (a kernel with
+ * a `weight`), else through log-weights.
+ */
+export function denseTemporaries(kernel: Kernel | undefined, dims: number, direct = false): number {
+  const base =
+    kernel === undefined
+      ? 3
+      : ((direct ? kernel.weightTemporaries : undefined) ?? kernel.peakTemporaries ?? 12);
   const distances = dims <= 1 ? 0 : dims <= DIRECT_MAX_DIMS ? 1 : 3;
   return 1.1 * (base + distances);
 }
@@ -54,8 +63,9 @@ export function checkDenseMemory(
   dims: number,
   kernel: Kernel | undefined,
   alternative: string,
+  direct = false,
 ): void {
-  const need = m * n * 4 * denseTemporaries(kernel, dims);
+  const need = m * n * 4 * denseTemporaries(kernel, dims, direct);
   const room = availableBytes();
   if (need > room) {
     fail(

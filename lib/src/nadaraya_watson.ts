@@ -8,8 +8,14 @@
  * softmax(QKᵀ) attention. (Heatmaps draw it with the key index on the y axis, as the
  * tutorial does; see `figures`.)
  *
- * Normalisation is done in log space: α = softmax(log K), so a narrow Gaussian far from every
- * key gives the nearest-key answer instead of 0/0.
+ * How it is evaluated:
+ * - Predictions alone take the backend's fused kernel (fused.ts): one pass over the keys per
+ *   query, no `[m, n]` matrix, for every kernel with a `fusedProfile` in the kernel table.
+ * - Otherwise (weights requested, a `chunkSize` given, a kernel of one's own, widths so extreme
+ *   that offsets must be formed before scaling) the dense path pools with tfjs ops, in chunks of
+ *   queries. There a kernel with a `weight` (compact, or constant) is normalised directly,
+ *   Σ k v / Σ k, as its weights cannot underflow; the others in log space, α = softmax(log K), so a
+ *   narrow Gaussian far from every key gives the nearest-key answer instead of 0/0.
  */
 import * as tf from "@tensorflow/tfjs-core";
 
@@ -23,6 +29,7 @@ import {
   type OnEmpty,
 } from "./empty";
 import { describe, fail } from "./errors";
+import { fusedPool } from "./fused";
 import { checkDenseMemory } from "./memory";
 import { disposeOnFailure } from "./ownership";
 import { resolveKernel, type Kernel, type KernelName } from "./kernels";
@@ -45,8 +52,10 @@ export interface NadarayaWatsonOptions {
   /** Policy for queries with no key in a compact kernel's support. Default `"throw"`. */
   readonly onEmpty?: OnEmpty;
   /**
-   * Queries evaluated per chunk when weights are not requested, bounding peak memory to about
-   * `chunkSize × nKeys` floats per temporary. Default: as many as fit in 2²² pairs.
+   * Evaluate densely with tfjs ops, this many queries per chunk, bounding peak memory to about
+   * `chunkSize × nKeys` floats per temporary (not with `returnWeights`). Default: none needed where
+   * the backend has a fused kernel (see `fusedKernelInfo`), which holds no such matrix; else as
+   * many queries as fit in 2²² pairs.
    */
   readonly chunkSize?: number;
 }
@@ -90,6 +99,16 @@ interface Prepared {
   readonly onEmpty: OnEmpty;
   /** No row can be empty, so the per-chunk search for empty rows is skipped (see {@link cannotBeEmpty}). */
   readonly neverEmpty: boolean;
+  /** 1/σ per dimension, from the float64 widths. */
+  readonly inverseWidths: number[];
+  /**
+   * The values were divided by 2 to this power (0 unless their largest magnitude is beyond
+   * 2^±64), so that sums of n weighted values neither overflow nor underflow; predictions are
+   * multiplied back, exactly.
+   */
+  readonly valueExponent: number;
+  /** `[n, k + 1]`: the values and a column of ones, for weights normalised by the same product. */
+  readonly valuesWithOnes?: tf.Tensor2D;
 }
 
 /**
@@ -141,9 +160,14 @@ export function nadarayaWatson(
         prepared.keys.shape[1],
         prepared.kernel,
         "omit returnWeights to evaluate in chunks, or pass fewer queries",
+        prepared.kernel.weight !== undefined,
       );
       const { predictions, weights } = poolChunk(fn, prepared, prepared.queries, 0, true);
       return { predictions: finish(prepared, predictions), weights: weights as tf.Tensor2D };
+    }
+    if (options.chunkSize === undefined) {
+      const fused = poolFused(fn, prepared);
+      if (fused) return { predictions: finish(prepared, fused) };
     }
     const chunk =
       options.chunkSize !== undefined
@@ -156,6 +180,7 @@ export function nadarayaWatson(
       prepared.keys.shape[1],
       prepared.kernel,
       "pass a smaller options.chunkSize",
+      prepared.kernel.weight !== undefined && n <= BLOCKED_KEYS,
     );
     if (chunk >= m) {
       const { predictions } = poolChunk(fn, prepared, prepared.queries, 0, false);
@@ -214,6 +239,7 @@ export function attentionWeights(
       prepared.keys.shape[1],
       prepared.kernel,
       "pass fewer queries per call, or call nadarayaWatson without returnWeights for predictions in chunks",
+      prepared.kernel.weight !== undefined,
     );
     const { predictions, weights } = poolChunk(fn, prepared, prepared.queries, 0, true);
     predictions.dispose();
@@ -239,13 +265,28 @@ function prepare(
   const owned: tf.Tensor[] = [keys, queries];
   return disposeOnFailure(owned, () => {
     // attentionWeights has no values: pool zeros, one column.
-    const { values, vector } =
+    const given =
       valuesIn === undefined
         ? { values: tf.zeros([keys.shape[0], 1]) as tf.Tensor2D, vector: true }
         : toValues(fn, "values", valuesIn);
+    let values = given.values;
+    const vector = given.vector;
     owned.push(values);
     if (values.shape[0] !== keys.shape[0]) {
       fail(fn, `keys and values must have the same length, got ${keys.shape[0]} and ${values.shape[0]}`);
+    }
+    const data = values.dataSync();
+    const valueExponent = scaleExponent(data);
+    if (valueExponent !== 0) {
+      // In float64 here, not by a tensor op: tensorflow flushes subnormal float32 inputs to 0.
+      const factor = 2 ** -valueExponent;
+      const unscaled = values;
+      values = tf.tensor2d(
+        Float32Array.from(data, (v) => v * factor),
+        unscaled.shape,
+      );
+      owned[owned.indexOf(unscaled)] = values;
+      unscaled.dispose();
     }
     const widths = checkSigma(fn, options.sigma ?? 1, keys.shape[1], "options.sigma");
     const scaled = toWidths(widths, keys.shape[1], maxAbsColumns(keys, queries));
@@ -255,20 +296,66 @@ function prepare(
     // A kernel whose log is finite everywhere leaves no row empty unless r² overflows float32,
     // which only extreme widths can make it do: then the per-chunk search for empty rows is needed.
     const neverEmpty = kernel.finiteLog === true && !scaled.extreme;
-    return { keys, values, queries, widths: scaled, centre, shift, vector, kernel, onEmpty, neverEmpty };
+    const inverseWidths = Array.from(
+      { length: keys.shape[1] },
+      (_, j) => 1 / (widths[widths.length === 1 ? 0 : j] as number),
+    );
+    const valuesWithOnes =
+      kernel.weight !== undefined || kernel.logQuadratic !== undefined
+        ? tf.tidy(() => tf.concat([values, tf.ones([values.shape[0], 1])], 1) as tf.Tensor2D)
+        : undefined;
+    if (valuesWithOnes) owned.push(valuesWithOnes);
+    return {
+      keys,
+      values,
+      queries,
+      widths: scaled,
+      centre,
+      shift,
+      vector,
+      kernel,
+      onEmpty,
+      neverEmpty,
+      inverseWidths,
+      valueExponent,
+      valuesWithOnes,
+    };
   });
 }
 
 function dispose(p: Prepared): void {
   tf.dispose([p.keys, p.values, p.queries, p.centre]);
+  if (p.valuesWithOnes) p.valuesWithOnes.dispose();
   p.widths.dispose();
 }
 
 function finish(p: Prepared, predictions: tf.Tensor): tf.Tensor {
-  if (!p.vector) return predictions;
-  const flat = tf.reshape(predictions, [-1]);
-  predictions.dispose();
+  let out = predictions;
+  if (p.valueExponent !== 0) {
+    // In float64 here: tensorflow would flush subnormal float32 results to 0.
+    const factor = 2 ** p.valueExponent;
+    out = tf.tensor(
+      Float32Array.from(predictions.dataSync(), (v) => v * factor),
+      predictions.shape,
+    );
+    predictions.dispose();
+  }
+  if (!p.vector) return out;
+  const flat = tf.reshape(out, [-1]);
+  out.dispose();
   return flat;
+}
+
+/**
+ * An exponent e with max|v|·2⁻ᵉ in [2⁻⁶⁴, 2⁶⁴] (0 when it already is, or when there is nothing to
+ * scale): dividing the values by 2ᵉ is exact, and keeps Σ w v over up to 2⁶⁰ keys finite and its
+ * terms normal in float32.
+ */
+function scaleExponent(values: ArrayLike<number>): number {
+  let max = 0;
+  for (let i = 0; i < values.length; i++) max = Math.max(max, Math.abs(values[i] as number));
+  if ((max > 2 ** -64 && max < 2 ** 64) || max === 0 || !Number.isFinite(max)) return 0;
+  return Math.round(Math.log2(max));
 }
 
 /**
@@ -281,6 +368,50 @@ export const BLOCKED_KEYS = 1 << 16;
 /** Keys per block on the blocked path. */
 export const KEY_BLOCK = 1 << 12;
 
+/**
+ * All queries' predictions in one fused pass where the backend has a fused kernel (see fused.ts),
+ * or `undefined`: the kernel needs a `fusedProfile`, and widths of ordinary size (extreme ones
+ * take the dense path, which forms offsets before scaling). Queries with no key in a compact
+ * support follow the `onEmpty` policy, as on the dense path.
+ */
+function poolFused(fn: string, p: Prepared): tf.Tensor2D | undefined {
+  const profile = p.kernel.fusedProfile;
+  if (profile === undefined || p.widths.extreme) return undefined;
+  if (!p.inverseWidths.every((s) => Number.isFinite(Math.fround(s)) && s > 0)) return undefined;
+  const pooled = fusedPool({
+    queries: p.queries,
+    keys: p.keys,
+    values: p.values,
+    inverseWidths: p.inverseWidths,
+    profile,
+  });
+  if (pooled === undefined) return undefined;
+  const [m, width] = pooled.shape;
+  const k = width - 1;
+  const predictions = tf.slice(pooled, [0, 0], [m, k]);
+  if (p.neverEmpty || (p.onEmpty === "nan" && Number.isFinite(p.kernel.support))) {
+    pooled.dispose();
+    return predictions;
+  }
+  // Queries whose weights sum to 0: no key in a compact support (NaN predictions so far).
+  const totals = tf.slice(pooled, [0, k], [m, 1]);
+  const data = totals.dataSync();
+  tf.dispose([pooled, totals]);
+  const empty: number[] = [];
+  for (let i = 0; i < m; i++) if (!((data[i] as number) > 0)) empty.push(i);
+  if (empty.length === 0) return predictions;
+  try {
+    if (Number.isFinite(p.kernel.support) && p.onEmpty === "throw") {
+      failEmptyRows(fn, empty, p.queries, 0, p.kernel.name, "key", p.shift);
+    }
+    const out = predictions.dataSync().slice() as Float32Array;
+    fillEmpty(fn, p, p.queries, 0, empty, out);
+    return tf.tensor2d(out, [m, k]);
+  } finally {
+    predictions.dispose();
+  }
+}
+
 /** Pools one block of queries; `offset` is its first query's index, for error messages. */
 function poolChunk(
   fn: string,
@@ -291,6 +422,19 @@ function poolChunk(
 ): { predictions: tf.Tensor2D; weights?: tf.Tensor2D } {
   if (!wantWeights && p.keys.shape[0] > BLOCKED_KEYS)
     return { predictions: poolBlocked(fn, p, queries, offset) };
+  const weight = p.kernel.weight;
+  if (weight !== undefined && p.valuesWithOnes !== undefined) {
+    return poolDirect(fn, p, queries, offset, wantWeights, weight, p.valuesWithOnes);
+  }
+  if (
+    !wantWeights &&
+    p.kernel.logQuadratic !== undefined &&
+    p.valuesWithOnes !== undefined &&
+    !p.widths.extreme &&
+    DENSE_EXP.has(tf.getBackend())
+  ) {
+    return { predictions: poolExp(fn, p, queries, offset, p.valuesWithOnes) };
+  }
   const logits = kernelLogits(queries, p.keys, p.widths, p.kernel, p.centre);
   try {
     const empty = p.neverEmpty
@@ -306,6 +450,133 @@ function poolChunk(
         nearest,
       );
       return { predictions: tf.matMul(weights, p.values), weights: wantWeights ? weights : undefined };
+    });
+  } finally {
+    logits.dispose();
+  }
+}
+
+/**
+ * A kernel with a `weight` (compact, or constant): its weights cannot underflow, so they are
+ * normalised directly, Σ k v / Σ k, with the sum of weights from the same product as the values'
+ * (predictions), or divided out (weights). A query whose weights sum to 0 has no key in the
+ * support: NaN by 0/0 already, else the policy's error or its nearest keys.
+ */
+function poolDirect(
+  fn: string,
+  p: Prepared,
+  queries: tf.Tensor2D,
+  offset: number,
+  wantWeights: boolean,
+  weight: (r2: tf.Tensor) => tf.Tensor,
+  valuesWithOnes: tf.Tensor2D,
+): { predictions: tf.Tensor2D; weights?: tf.Tensor2D } {
+  return tf.tidy(() => {
+    const m = queries.shape[0];
+    const k = p.values.shape[1];
+    const w = weight(scaledSquaredDistances(queries, p.keys, p.widths, p.centre)) as tf.Tensor2D;
+    let predictions: tf.Tensor2D;
+    let weights: tf.Tensor2D | undefined;
+    let total: tf.Tensor2D;
+    if (wantWeights) {
+      total = tf.sum(w, 1, true);
+      weights = tf.div(w, total) as tf.Tensor2D;
+      predictions = tf.matMul(weights, p.values);
+    } else {
+      const pooled = tf.matMul(w, valuesWithOnes);
+      total = tf.slice(pooled, [0, k], [m, 1]) as tf.Tensor2D;
+      predictions = tf.div(tf.slice(pooled, [0, 0], [m, k]), total) as tf.Tensor2D;
+    }
+    if (!Number.isFinite(p.kernel.support) || p.onEmpty === "nan") return { predictions, weights };
+    const totals = total.dataSync();
+    const empty: number[] = [];
+    for (let i = 0; i < m; i++) if (!((totals[i] as number) > 0)) empty.push(i);
+    if (empty.length === 0) return { predictions, weights };
+    if (p.onEmpty === "throw") failEmptyRows(fn, empty, queries, offset, p.kernel.name, "key", p.shift);
+    const flag = new Uint8Array(m);
+    for (const i of empty) flag[i] = 1;
+    const isEmpty = tf.tensor2d(flag, [m, 1], "bool");
+    const nearest = nearestWeights(queries, p.keys, p.widths, p.centre);
+    return {
+      predictions: tf.where(isEmpty, tf.matMul(nearest, p.values), predictions) as tf.Tensor2D,
+      weights: weights === undefined ? undefined : (tf.where(isEmpty, nearest, weights) as tf.Tensor2D),
+    };
+  });
+}
+
+/**
+ * Backends on which the dense path evaluates the Gaussian's predictions as Σ e^ℓ v / Σ e^ℓ, the
+ * sum of weights from the same product as the values', instead of through tf.softmax: on cpu,
+ * softmax took 267 ns per element and exp 24; on tensorflow, 1.5 against 0.7 (2 threads, at
+ * 1024 × 4096). The wasm backend's softmax has a vectorised exponential and tf.exp does not
+ * (1.4 against 9 ns per element), so it keeps softmax.
+ */
+const DENSE_EXP = new Set(["cpu", "tensorflow"]);
+
+/**
+ * Below this sum of unshifted weights e^ℓ (the nearest key farther than about 5.3σ), a query is
+ * pooled again through softmax, which shifts its log-weights by their maximum: above it, the
+ * largest terms are at least 2⁻²⁰/n and their products with the values stay normal floats.
+ */
+const EXP_FLOOR = 2 ** -20;
+
+/** The Gaussian's predictions for a chunk as Σ e^ℓ v / Σ e^ℓ (see {@link DENSE_EXP}). */
+function poolExp(
+  fn: string,
+  p: Prepared,
+  queries: tf.Tensor2D,
+  offset: number,
+  valuesWithOnes: tf.Tensor2D,
+): tf.Tensor2D {
+  const m = queries.shape[0];
+  const k = p.values.shape[1];
+  const [predictions, total] = tf.tidy(() => {
+    const e = tf.exp(kernelLogits(queries, p.keys, p.widths, p.kernel, p.centre));
+    const pooled = tf.matMul(e, valuesWithOnes);
+    const sum = tf.slice(pooled, [0, k], [m, 1]);
+    return [tf.div(tf.slice(pooled, [0, 0], [m, k]), sum), sum];
+  });
+  const totals = total.dataSync();
+  total.dispose();
+  const far: number[] = [];
+  for (let i = 0; i < m; i++) if (!((totals[i] as number) >= EXP_FLOOR)) far.push(i);
+  if (far.length === 0) return predictions as tf.Tensor2D;
+  try {
+    const out = predictions.dataSync().slice() as Float32Array;
+    const rows = tf.tidy(() => tf.gather(queries, tf.tensor1d(far, "int32")) as tf.Tensor2D);
+    const again = (() => {
+      try {
+        return poolShifted(fn, p, rows, offset);
+      } finally {
+        rows.dispose();
+      }
+    })();
+    const data = again.dataSync();
+    again.dispose();
+    far.forEach((i, r) => out.set(data.subarray(r * k, (r + 1) * k), i * k));
+    return tf.tensor2d(out, [m, k]);
+  } finally {
+    predictions.dispose();
+  }
+}
+
+/** Predictions through softmax of the log-weights (shifted by each row's maximum), with the empty-row policy. */
+function poolShifted(fn: string, p: Prepared, queries: tf.Tensor2D, offset: number): tf.Tensor2D {
+  const logits = kernelLogits(queries, p.keys, p.widths, p.kernel, p.centre);
+  try {
+    const empty = p.neverEmpty
+      ? []
+      : findEmpty(fn, logits, queries, offset, p.kernel, p.onEmpty, "key", p.shift);
+    return tf.tidy(() => {
+      const nearest = () => nearestWeights(queries, p.keys, p.widths, p.centre);
+      const { weights } = softmaxWithEmpty(
+        logits,
+        empty,
+        p.onEmpty,
+        Number.isFinite(p.kernel.support),
+        nearest,
+      );
+      return tf.matMul(weights, p.values);
     });
   } finally {
     logits.dispose();

@@ -59,7 +59,7 @@ test("the packed library carries its data and runs outside the project", () => {
       const iris = ap.loadIris();
       const { predictions } = ap.nadarayaWatson(xTrain, yTrain, xVal, "gaussian", { sigma: 0.5 });
       const p = Array.from(predictions.dataSync());
-      console.log(JSON.stringify({ train: xTrain.length, val: xVal.length, iris: iris.points.length, n: p.length, finite: p.every(Number.isFinite), dataDir: require.resolve("attention-pooling") }));
+      console.log(JSON.stringify({ train: xTrain.length, val: xVal.length, iris: iris.points.length, n: p.length, finite: p.every(Number.isFinite), dataDir: require.resolve("attention-pooling"), fused: ap.fusedKernelInfo() }));
     })();
   `;
   const out = execFileSync(process.execPath, ["-e", script], { cwd: app, encoding: "utf8" });
@@ -72,6 +72,12 @@ test("the packed library carries its data and runs outside the project", () => {
     !String(result.dataDir).startsWith(root),
     "the package resolved from the app, not from the checkout",
   );
+  // The package carries the WebAssembly module and the sources its stamp names.
+  assert.deepEqual(result.fused, {
+    backend: "wasm",
+    available: true,
+    detail: "the fused WebAssembly module (SIMD, one thread)",
+  });
 });
 
 test("without the optional Plotly package, openFigure names the package and version to install", () => {

@@ -164,7 +164,7 @@ describe("gradients in log σ", () => {
     for (const kernel of ["gaussian", "epanechnikov"] as const) {
       for (const sigma of widths) {
         for (const mode of ["loo", "train"] as const) {
-          test(`${mode}, ${kernel}, d = ${dims}, σ = ${sigma}: autodiff matches a float64 central difference`, () => {
+          test(`${mode}, ${kernel}, d = ${dims}, σ = ${sigma}: the gradient matches a float64 central difference`, () => {
             const profile = REFERENCE_PROFILES[kernel]!;
             const loss = referenceLoss(keys, values, sigma, profile, mode);
             if (!Number.isFinite(loss)) return assert.fail(`σ = ${sigma} leaves a point without neighbours`);
@@ -178,7 +178,7 @@ describe("gradients in log σ", () => {
     }
   }
 
-  test("on a torus, autodiff matches a float64 central difference", () => {
+  test("on a torus, the gradient matches a float64 central difference", () => {
     const keys = uniformMatrix("grad-torus", 40, 2, 0, 1);
     const values = uniformMatrix("grad-torus-v", 40, 1, -1, 1);
     const sigma = [0.08, 0.2];
@@ -189,7 +189,7 @@ describe("gradients in log σ", () => {
     got.gradient.forEach((g, d) => assertNear(g, expected[d]!, 1e-3, 1e-6, `∂L/∂log σ_${d}`));
   });
 
-  test("tutorial data: autodiff matches a float32 central difference of looLoss (step 0.01 in log σ, within 1%)", () => {
+  test("tutorial data: the gradient matches a float32 central difference of looLoss (step 0.01 in log σ, within 1%)", () => {
     // Truncation error of the central difference is h²/6 · L''' ≈ 1e-5 relative at h = 0.01; float32
     // rounding of the two losses (≈ 1e-7 · L each) adds ≈ 1e-5 · L / (2h) ≈ 1e-5. So 1% is loose
     // enough for both and still catches a wrong factor or sign.

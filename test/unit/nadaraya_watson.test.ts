@@ -5,6 +5,9 @@ import fc from "fast-check";
 import {
   initBackend,
   KERNEL_NAMES,
+  KERNELS,
+  defineKernel,
+  fusedKernelInfo,
   nadarayaWatson,
   attentionWeights,
   tf,
@@ -41,6 +44,9 @@ describe("agreement with a float64 loop reference", () => {
           assert.deepEqual(weights!.shape, [17, 30]);
           assertClose(take(weights!), ref.weights.flat(), 1e-5, 1e-6, "weights");
           assertClose(take(predictions), ref.predictions.flat(), 1e-5, 1e-5, "predictions");
+          // Predictions alone take the fused kernel where the backend has one (see fusedKernelInfo).
+          const alone = nadarayaWatson(keys, values, queries, kernel, { sigma, onEmpty: "nan" });
+          assertClose(take(alone.predictions), ref.predictions.flat(), 1e-5, 1e-5, "predictions alone");
         });
       }
     }
@@ -150,6 +156,23 @@ describe("numerical stability in float32", () => {
     assert.deepEqual(take(predictions), [9]);
   });
 
+  test("values near the float32 maximum, summed over many keys, stay finite on every path", () => {
+    // Σ k v over 2000 keys of 1e37 would overflow float32 (3.4e38): the values are scaled by a
+    // power of two first, exactly.
+    const keys = Array.from({ length: 2000 }, (_, i) => i / 2000);
+    const values = keys.map((x) => 1e37 * (1 + x));
+    for (const options of [{}, { chunkSize: 7 }, { returnWeights: true }]) {
+      const r = nadarayaWatson(keys, values, [0.5], "boxcar", { sigma: 0.25, ...options });
+      const [p] = take(r.predictions);
+      r.weights?.dispose();
+      assert.ok(Math.abs(p! / 1.5e37 - 1) < 1e-5, `${JSON.stringify(options)}: ${p}`);
+    }
+    const [tiny] = take(
+      nadarayaWatson([0, 1], [1e-40, 3e-40], [0.5], "epanechnikov", { sigma: 2 }).predictions,
+    );
+    assert.ok(Math.abs(tiny! / 2e-40 - 1) < 1e-5, `subnormal values: ${tiny}`);
+  });
+
   test("huge but finite values pass through without overflow", () => {
     const { predictions } = nadarayaWatson([0, 1], [1e30, 3e30], [0.5], "gaussian");
     const [p] = take(predictions);
@@ -209,26 +232,36 @@ describe("chunked evaluation", () => {
   const queries = uniformMatrix("chunk-queries", 23, 2, -1, 4);
   for (const kernel of ["gaussian", "biweight"] as KernelName[]) {
     test(`${kernel}: chunked and unchunked predictions agree (exactly, except on tensorflow)`, () => {
-      const whole = nadarayaWatson(keys, values, queries, kernel, {
-        sigma: 0.8,
-        onEmpty: "nan",
-        returnWeights: true,
-      });
-      for (const chunkSize of [1, 4, 7, 22, 23, 100]) {
-        const chunked = nadarayaWatson(keys, values, queries, kernel, {
-          sigma: 0.8,
-          onEmpty: "nan",
-          chunkSize,
-        });
+      const options = { sigma: 0.8, onEmpty: "nan" } as const;
+      const whole = take(
+        nadarayaWatson(keys, values, queries, kernel, { ...options, chunkSize: 23 }).predictions,
+      );
+      for (const chunkSize of [1, 4, 7, 22, 100]) {
+        const chunked = nadarayaWatson(keys, values, queries, kernel, { ...options, chunkSize });
         assertClose(
           take(chunked.predictions),
-          Array.from(whole.predictions.dataSync()),
+          whole,
           0,
           chunkTolerance(keys.length, values),
           `chunkSize ${chunkSize}`,
         );
       }
-      tf.dispose([whole.predictions, whole.weights!]);
+    });
+    test(`${kernel}: predictions with and without the weights agree to float32 rounding`, () => {
+      // Normalised weights times the values, or the weighted sums divided by the sum of weights:
+      // each within (n + 5)·u·max|v| of the exact prediction (see chunkTolerance), so within twice that.
+      const options = { sigma: 0.8, onEmpty: "nan" } as const;
+      const withWeights = nadarayaWatson(keys, values, queries, kernel, { ...options, returnWeights: true });
+      const alone = nadarayaWatson(keys, values, queries, kernel, { ...options, chunkSize: 23 });
+      const maxAbs = values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+      assertClose(
+        take(alone.predictions),
+        Array.from(withWeights.predictions.dataSync()),
+        0,
+        2 * (keys.length + 5) * 2 ** -24 * maxAbs,
+        "with and without weights",
+      );
+      tf.dispose([withWeights.predictions, withWeights.weights!]);
     });
   }
   test("the default chunk splits large query sets and matches the whole evaluation", () => {
@@ -236,9 +269,71 @@ describe("chunked evaluation", () => {
     const k = Array.from({ length: n }, (_, i) => (i * 5) / n);
     const v = k.map((x) => Math.sin(x));
     const q = Array.from({ length: 1500 }, (_, i) => (i * 5) / 1500 + 0.001); // 3000 × 1500 > 2²² pairs → 2 chunks
-    const chunked = nadarayaWatson(k, v, q, "gaussian", { sigma: 0.1 });
-    const whole = nadarayaWatson(k, v, q, "gaussian", { sigma: 0.1, chunkSize: 1500 });
+    // A kernel of one's own has no fused form, so the default is the chunked dense path on every backend.
+    const gaussian = defineKernel((r) => tf.exp(tf.mul(-0.5, tf.square(r))), { name: "own-gaussian" });
+    const chunked = nadarayaWatson(k, v, q, gaussian, { sigma: 0.1 });
+    const whole = nadarayaWatson(k, v, q, gaussian, { sigma: 0.1, chunkSize: 1500 });
     assertClose(take(chunked.predictions), take(whole.predictions), 0, chunkTolerance(n, v), "default chunk");
+  });
+});
+
+describe("the fused kernel", () => {
+  /**
+   * The fused kernel and the dense path each compute a prediction within (n + 5)·u·max|v| of its
+   * exact value (n − 1 additions, the weight, the quotient and the rounding to float32, each with
+   * relative error u = 2⁻²⁴; the fused kernel's sums are shorter: 32 float32 terms per lane, then
+   * float64), so they agree within twice that. A wrong weight or a missing key moves a prediction
+   * by the order of max|v|, far above it.
+   */
+  const keys = uniformMatrix("fused-keys", 700, 2, 0, 3);
+  const values = uniformMatrix("fused-values", 700, 3, -2, 2);
+  const queries = uniformMatrix("fused-queries", 90, 2, -0.5, 3.5);
+  const tolerance = 2 * (700 + 5) * 2 ** -24 * 2;
+  for (const kernel of KERNEL_NAMES) {
+    test(`${kernel}: fused and dense predictions agree to float32 rounding, empty queries included`, () => {
+      const options = { sigma: [0.35, 0.5], onEmpty: "nan" } as const;
+      const fused = take(nadarayaWatson(keys, values, queries, kernel, options).predictions);
+      const dense = take(
+        nadarayaWatson(keys, values, queries, kernel, { ...options, chunkSize: 90 }).predictions,
+      );
+      assertClose(fused, dense, 0, tolerance, kernel);
+      if (Number.isFinite(KERNELS[kernel].support)) {
+        assert.ok(dense.some(Number.isNaN) && dense.some(Number.isFinite), "some queries empty, some not");
+      }
+    });
+  }
+
+  test("keys nearer than any in the first blocks, far or a little nearer, change nothing (the Gaussian's shift)", () => {
+    // The fused kernels take the Gaussian's weights against the nearest key seen so far, block by
+    // block of 256 keys: here the first 300 keys lie 6 to 9 away from every query, the rest near them.
+    const far = Array.from({ length: 300 }, (_, i) => [6 + (3 * i) / 300]);
+    const near = Array.from({ length: 400 }, (_, i) => [(2 * i) / 400 - 1]);
+    const keys = [...far, ...near];
+    const values = keys.map(([x]) => [Math.sin(3 * x!), 1 + Math.cos(x!)]);
+    const queries = [[-0.93], [0.017], [0.5], [1.2]];
+    for (const sigma of [0.05, 0.4, 2, 6]) {
+      const ref = referenceNW(keys, values, queries, REFERENCE_PROFILES.gaussian!, [sigma]);
+      const got = take(nadarayaWatson(keys, values, queries, "gaussian", { sigma }).predictions);
+      assertClose(got, ref.predictions.flat(), 1e-5, 1e-6, `σ = ${sigma}`);
+    }
+  });
+
+  test("needs no [nQueries, nKeys] memory where the backend has it", async () => {
+    const info = fusedKernelInfo();
+    assert.equal(info.backend, tf.getBackend());
+    // The cpu backend's is plain JavaScript and the wasm module is committed; CI builds the
+    // TensorFlow op (npm run tfjs-node), which elsewhere may be missing.
+    if (process.env.CI || info.backend !== "tensorflow") assert.ok(info.available, info.detail);
+    const n = 2000;
+    const k = Array.from({ length: n }, (_, i) => (i * 5) / n);
+    const before = tf.memory().numBytes;
+    const profile = await tf.profile(() => {
+      nadarayaWatson(k, k, k, "gaussian", { sigma: 0.2 }).predictions.dispose();
+    });
+    const matrix = n * n * 4;
+    if (info.available)
+      assert.ok(profile.peakBytes - before < matrix / 20, `${profile.peakBytes - before} bytes`);
+    else assert.ok(profile.peakBytes - before >= matrix / 2, `${profile.peakBytes - before} bytes`);
   });
 });
 
@@ -392,6 +487,12 @@ describe("no tensor leaks", () => {
       nadarayaWatson(uniformMatrix("l", 5, 8), [1, 2, 3, 4, 5], uniformMatrix("m", 2, 8)),
     );
     assertNoLeak("attentionWeights", () => attentionWeights([0, 1, 2], [0.5, 3], "cosine", { sigma: 2 }));
+    assertNoLeak("values scaled by a power of two", () =>
+      nadarayaWatson([0, 1, 2], [1e30, 2e30, 3e30], [0.5, 1.5], "gaussian", { returnWeights: true }),
+    );
+    assertNoLeak("values scaled, chunked", () =>
+      nadarayaWatson([0, 1, 2], [1e-30, 2e-30, 3e-30], [0.5, 1.5], "biweight", { sigma: 2, chunkSize: 1 }),
+    );
   });
   test("nothing is left behind when a call throws", () => {
     const before = tf.memory().numTensors;
