@@ -103,7 +103,7 @@ export const DEFAULT_BANDWIDTH_GRID: readonly number[] = logSpace(1e-3, 3, 15);
 
 /**
  * Learns the kernel width σ by minimising the leave-one-out loss (or, to see why one should not,
- * the training loss) in log σ, with gradients from TensorFlow.js autodiff.
+ * the training loss) in log σ, with exact gradients (see `bandwidthLossAndGradient`).
  *
  * 1. Coarse grid: the loss at σ = c·s for each c in `grid` (s = the keys' spread); the best
  *    point is the start (or `init`). This guards against the LOO curve's local minima.

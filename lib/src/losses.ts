@@ -117,10 +117,12 @@ export interface BandwidthObjectiveOptions extends BandwidthLossOptions {
 }
 
 /**
- * The loss and its gradient with respect to log σ, by TensorFlow.js autodiff (reverse mode
- * through the scaled distances, the softmax pooling and the squared residuals), summed over
- * blocks. The softmax pooling is one op whose vector-Jacobian product is written out, as tfjs
- * does for its own softmax; everything else is tfjs's own gradients.
+ * The loss and its gradient with respect to log σ. For the Gaussian (off a torus, at widths of
+ * ordinary size) both come from one fused pass per row with the derivative written out (see
+ * `fusedKernelInfo`). Otherwise they come from TensorFlow.js autodiff (reverse mode through the
+ * scaled distances, the softmax pooling and the squared residuals), summed over blocks; the
+ * softmax pooling is one op whose vector-Jacobian product is written out, as tfjs does for its
+ * own softmax, and everything else is tfjs's own gradients.
  *
  * A scalar `sigma` gives one derivative ∂L/∂log σ; one width per dimension gives d of them.
  * Differentiating in log σ keeps σ positive and makes steps relative.

@@ -13,7 +13,8 @@ import { type LossAndGradient } from "./loss_engine";
  * - `"precision"`: the loss cannot be lowered within float32 resolution: either a full
  *   quasi-Newton step would gain less than 10⁻⁶ of the loss (converged), or the line search
  *   found no decrease at all (converged only if that step is below 10⁻³ in log σ; the
- *   training loss ends this way, still falling as σ → 0 until it underflows);
+ *   training loss may end this way, still falling as σ → 0 until it underflows, or by
+ *   `"maxIterations"` while it still falls);
  * - `"maxIterations"`: the iteration budget ran out (not converged).
  */
 export type StopReason = "step" | "gradient" | "precision" | "maxIterations";
