@@ -245,6 +245,23 @@ function weightedOneHot(classes: Classes, weights: number[]): tf.Tensor2D {
   return tf.tensor2d(out, [classes.classOf.length, C]);
 }
 
+/**
+ * `[m, C]`: log Σ_{i: y_i = c} e^{ℓ_i} + offset_c per row of logits ℓ over all points, one masked
+ * log-sum-exp per class (C passes over the logits). Used at extreme widths, where the logits are
+ * shifted by each row's largest one first.
+ */
+function maskedClassLogSums(logits: tf.Tensor2D, masks: tf.Tensor[], offsets: number[]): tf.Tensor2D {
+  return tf.tidy(() => {
+    const negInf = tf.fill(logits.shape, NEG_INF);
+    const cols = offsets.map((o, c) =>
+      o === NEG_INF
+        ? tf.fill([logits.shape[0]], NEG_INF)
+        : tf.add(logSumExpRows(tf.where(masks[c] as tf.Tensor, logits, negInf) as tf.Tensor2D), o),
+    );
+    return tf.stack(cols, 1) as tf.Tensor2D;
+  });
+}
+
 function classify(
   fn: string,
   pointsIn: unknown,
@@ -288,27 +305,37 @@ function classify(
       tf.cast(tf.oneHot(tf.tensor1d(classes.classOf, "int32"), C), "float32"),
     ) as tf.Tensor2D;
     owned.push(classOneHot);
+    // The points of each class that can occur (undefined for the others), for the class sums.
+    const classPoints = offsets.map((o, c) => {
+      if (o === NEG_INF) return undefined;
+      const rows = Array.from(classes.classOf).flatMap((k, i) => (k === c ? [i] : []));
+      const own = tf.tidy(() => tf.gather(p.points, tf.tensor1d(rows, "int32")) as tf.Tensor2D);
+      owned.push(own);
+      return own;
+    });
 
     const [logJoint, posterior, labels] = mapChunks(p.queries, p.chunk, (q, offset) => {
       // At extreme widths the log-kernel values are so large (−10³⁷) that log 2 vanishes beside them
       // in float32: then each row is shifted by its largest value first, so that the posterior still
       // counts tied points, and the shift is added back for the log joint.
       const [joint, relative] = tf.tidy(() => {
-        let logits = kernelLogits(q, p.points, p.widths, p.kernel, p.centre);
-        let top: tf.Tensor | undefined;
         if (p.widths.extreme) {
+          const logits = kernelLogits(q, p.points, p.widths, p.kernel, p.centre);
           const max = tf.max(logits, 1, true);
-          top = tf.where(tf.isFinite(max), max, tf.zerosLike(max));
-          logits = tf.sub(logits, top) as tf.Tensor2D;
+          const top = tf.where(tf.isFinite(max), max, tf.zerosLike(max));
+          const rel = maskedClassLogSums(tf.sub(logits, top) as tf.Tensor2D, masks, offsets);
+          return [tf.add(rel, top) as tf.Tensor2D, rel];
         }
-        const negInf = tf.fill(logits.shape, NEG_INF);
-        const cols = offsets.map((o, c) =>
-          o === NEG_INF
+        // Each class's log-sum-exp over its own points only: N scores per query in all, and each
+        // class shifted by its own largest score, so no class's sum underflows beside another's.
+        const cols = offsets.map((o, c) => {
+          const own = classPoints[c];
+          return own === undefined
             ? tf.fill([q.shape[0]], NEG_INF)
-            : tf.add(logSumExpRows(tf.where(masks[c] as tf.Tensor, logits, negInf) as tf.Tensor2D), o),
-        );
+            : tf.add(logSumExpRows(kernelLogits(q, own, p.widths, p.kernel, p.centre)), o);
+        });
         const rel = tf.stack(cols, 1) as tf.Tensor2D;
-        return [top ? (tf.add(rel, top) as tf.Tensor2D) : rel, rel];
+        return [rel, rel];
       });
       return disposeOnFailure(relative === joint ? [joint] : [joint, relative], () => {
         const compact = Number.isFinite(p.kernel.support);

@@ -57,6 +57,22 @@ describe("parzenClassifier against a float64 Bayes rule", () => {
     }
   }
 
+  test("a class whose points are all far from the query keeps its finite log joint", () => {
+    // Class 1 sits 100σ from the first query: its kernel values are e^-5000 beside class 0's, far
+    // below float32's range, so a sum shifted by the row's largest score would give −∞ for it.
+    const far = [[0], [0.3], [0.7], [50], [50.4]];
+    const farLabels = [0, 0, 0, 1, 1];
+    const at = [[0.2], [25.2], [50.1]];
+    const ref = referenceLogJoint("gaussian", far, farLabels, at, [0.5], [0.6, 0.4]);
+    const r = parzenClassifier(far, farLabels, at, "gaussian", { sigma: 0.5 });
+    const joint = take(r.logJoint);
+    assert.ok(joint.every(Number.isFinite), `log joints ${joint}`);
+    assert.ok((ref[0]![1] as number) < -4000, "the reference itself is far below float32's exp range");
+    assertClose(joint, ref.flat(), 1e-6, 0, "log joint");
+    assert.deepEqual(take(r.labels), [0, 0, 1]);
+    tf.dispose([r.logJoint, r.posterior, r.labels]);
+  });
+
   test("one-hot labels give the same result as integer labels", () => {
     const oneHot = labels.map((l) => [0, 1, 2].map((c) => (c === l ? 1 : 0)));
     const a = take(parzenPosterior(points, labels, queries, "gaussian", { sigma: 0.5 }));
