@@ -178,7 +178,7 @@ function targets(r: Results): Target[] {
     measured:
       nb?.wall === undefined || slowest?.seconds === undefined
         ? "not measured"
-        : `${nb.wall.toFixed(1)} s for ${nb.rows.length} notebooks (${nb.jobs ?? 1} at a time); slowest ` +
+        : `${nb.wall.toFixed(1)} s for ${nb.rows.length} notebooks (${nb.jobs ?? 1} at a time); slowest alone ` +
           `${path.basename(slowest.notebook, ".ipynb")} ${slowest.seconds.toFixed(1)} s`,
     met:
       nb?.wall === undefined || slowest?.seconds === undefined

@@ -53,54 +53,77 @@ export async function notebooks(): Promise<NonNullable<Results["notebooks"]>> {
     notes.push(`${found.length} notebooks found but no runner (scripts/notebooks.ts) yet; not measured`);
     return { date, rows: [], notes };
   }
-  log(`bench: notebooks: running ${found.length} through the notebook runner (--check)…`);
   // The runner prepares its environment first; do that outside the timing.
   await runOnce(process.execPath, [...TSX, path.join(ROOT, "scripts", "python-env.ts")], process.env);
+  // Two passes: each notebook alone (what a learner waits for with Run All), then the suite as
+  // `npm run notebooks -- --check` runs it by default, several notebooks at once.
+  log(`bench: notebooks: running ${found.length} through the notebook runner (--check), one at a time…`);
+  const alone = await runSuite(runner, ["--jobs", "1"], notes, "one at a time");
+  log(`bench: notebooks: the suite again, with the runner's default number at a time…`);
+  const suite = await runSuite(runner, [], notes, "the suite");
+  const byName = new Map((alone.report?.notebooks ?? []).map((r) => [r.notebook, r]));
+  const inSuite = new Map((suite.report?.notebooks ?? []).map((r) => [r.notebook, r]));
+  const rows: NotebookRow[] = found.map((file) => {
+    const notebook = path.relative(ROOT, file).split(path.sep).join("/");
+    const r = byName.get(notebook);
+    const s = inSuite.get(notebook);
+    if (s !== undefined && !s.ok) notes.push(`${notebook} failed in the suite: ${s.message.split("\n")[0]}`);
+    if (r === undefined) {
+      notes.push(`${notebook}: no result from the runner (one at a time)`);
+      return { notebook, ok: false, suiteSeconds: s?.seconds ?? undefined };
+    }
+    if (!r.ok) notes.push(`${notebook} failed: ${r.message.split("\n")[0]}`);
+    return {
+      notebook,
+      seconds: r.seconds ?? undefined,
+      cpu: r.cpu ?? undefined,
+      suiteSeconds: s?.seconds ?? undefined,
+      ok: r.ok && (s?.ok ?? false),
+    };
+  });
+  for (const r of [...(alone.report?.notebooks ?? []), ...(suite.report?.notebooks ?? [])]) {
+    if (!rows.some((row) => row.notebook === r.notebook))
+      notes.push(`the runner also reported ${r.notebook}`);
+  }
+  const timed = rows.filter((r) => r.seconds !== undefined);
+  const total = timed.length ? timed.reduce((s, r) => s + (r.seconds as number), 0) : undefined;
+  if (alone.report && suite.report) {
+    notes.push(
+      `alone: each notebook by itself (--jobs 1), from its kernel's start to its last cell; in the suite: the same ` +
+        `with ${suite.report.jobs} notebooks at a time, sharing the cores; the suite took ${suite.report.seconds.toFixed(1)} s ` +
+        `of wall time, the whole command ${suite.seconds.toFixed(1)} s with its set-up checks`,
+    );
+  }
+  log(
+    `bench:   ${rows.length} notebooks, ${total?.toFixed(1) ?? "–"} s one at a time, ` +
+      `${suite.report ? `${suite.report.seconds.toFixed(1)} s wall with ${suite.report.jobs} at a time` : "no suite report"}`,
+  );
+  return { date, rows, total, wall: suite.report?.seconds, jobs: suite.report?.jobs, notes };
+}
+
+/** One run of the notebook runner with --check and a report; its failures go into `notes`. */
+async function runSuite(
+  runner: string,
+  extra: string[],
+  notes: string[],
+  label: string,
+): Promise<{ report?: RunnerReport; seconds: number }> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-notebooks-"));
   const reportFile = path.join(dir, "report.json");
-  let res: Awaited<ReturnType<typeof runOnce>>;
   let report: RunnerReport | undefined;
+  let res: Awaited<ReturnType<typeof runOnce>>;
   try {
-    res = await runOnce(process.execPath, [...TSX, runner, "--check", "--report", reportFile], process.env);
+    res = await runOnce(process.execPath, [...TSX, runner, "--check", ...extra, "--report", reportFile], process.env);
     if (fs.existsSync(reportFile)) report = JSON.parse(fs.readFileSync(reportFile, "utf8")) as RunnerReport;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-  const byName = new Map((report?.notebooks ?? []).map((r) => [r.notebook, r]));
-  const rows: NotebookRow[] = found.map((file) => {
-    const notebook = path.relative(ROOT, file).split(path.sep).join("/");
-    const r = byName.get(notebook);
-    if (r === undefined) {
-      notes.push(`${notebook}: no result from the runner`);
-      return { notebook, ok: false };
-    }
-    if (!r.ok) notes.push(`${notebook} failed: ${r.message.split("\n")[0]}`);
-    return { notebook, seconds: r.seconds ?? undefined, cpu: r.cpu ?? undefined, ok: r.ok };
-  });
-  for (const r of report?.notebooks ?? []) {
-    if (!rows.some((row) => row.notebook === r.notebook))
-      notes.push(`the runner also reported ${r.notebook}`);
-  }
   if (res.code !== 0) {
-    const failed = rows.filter((r) => !r.ok).length;
+    const failed = (report?.notebooks ?? []).filter((r) => !r.ok).length;
     notes.push(
-      `the runner exited with code ${res.code}${failed ? ` (${failed} notebook(s) failed their check)` : ""}` +
-        (report === undefined
-          ? `; it wrote no report: ${res.stderr.trim().split("\n").slice(-1)[0] ?? ""}`
-          : ""),
+      `${label}: the runner exited with code ${res.code}${failed ? ` (${failed} notebook(s) failed their check)` : ""}` +
+        (report === undefined ? `; it wrote no report: ${res.stderr.trim().split("\n").slice(-1)[0] ?? ""}` : ""),
     );
   }
-  const timed = rows.filter((r) => r.seconds !== undefined);
-  const total = timed.length ? timed.reduce((s, r) => s + (r.seconds as number), 0) : undefined;
-  if (report) {
-    notes.push(
-      `per-notebook times are the runner's own (kernel start to last cell, one run each), ${report.jobs} notebooks at a time; ` +
-        `the suite took ${report.seconds.toFixed(1)} s of wall time, the whole command ${res.seconds.toFixed(1)} s with its set-up checks`,
-    );
-  }
-  log(
-    `bench:   ${rows.length} notebooks, ${total?.toFixed(1) ?? "–"} s in notebooks, ` +
-      `${report ? `${report.seconds.toFixed(1)} s wall with ${report.jobs} at a time` : "no report"}`,
-  );
-  return { date, rows, total, wall: report?.seconds, jobs: report?.jobs, notes };
+  return { report, seconds: res.seconds };
 }
