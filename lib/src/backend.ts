@@ -144,8 +144,10 @@ async function tryBackend(name: BackendName): Promise<string | undefined> {
 }
 
 /**
- * Loads tfjs-node. Node 23 removed `util.isNullOrUndefined` and `util.isArray`, which
- * tfjs-node 4.22 still calls; restore them (only when missing) before loading it.
+ * Loads tfjs-node. tfjs-node 4.22 still calls `util.isNullOrUndefined`, which Node.js 23 removed
+ * (restored here when missing), and `util.isArray`, which Node.js 22 and later deprecate with a
+ * warning on stderr (DEP0044) the first time it is called: it is set to `Array.isArray`, which is
+ * what it always was, so the backend line stays the only line.
  */
 function loadTfjsNode(): string | undefined {
   try {
@@ -158,7 +160,7 @@ function loadTfjsNode(): string | undefined {
   if (typeof legacy.isNullOrUndefined !== "function") {
     legacy.isNullOrUndefined = (v: unknown) => v === null || v === undefined;
   }
-  if (typeof legacy.isArray !== "function") legacy.isArray = Array.isArray;
+  legacy.isArray = Array.isArray;
   // Read by TensorFlow when it loads, unless the user set them: no info lines on stderr, and
   // the pooling (BFC) allocator, which reuses the 16 MB buffers every chunk allocates instead of
   // taking each from the OS again (measured 2.6× faster on Nadaraya-Watson at 4096²).
