@@ -20,8 +20,8 @@ cleanly there (every claim a notebook checks holds, no error, no stderr) and tha
 reported that backend; it neither compares nor writes outputs, which differ in float32 digits from
 the committed ones.
 
---jobs N runs up to N notebooks at once, each in its own kernel (default: $NOTEBOOK_JOBS, else the
-number of CPUs, at most 4); results are printed in the order the notebooks were given. --report FILE
+--jobs N runs up to N notebooks at once, each in its own kernel (default: $NOTEBOOK_JOBS, else one
+more than the number of CPUs, at most 4); results are printed in the order the notebooks were given. --report FILE
 writes each notebook's result as JSON, for the benchmark: ok, seconds (wall time), cpu (the CPU time
 its kernel used, which hardly depends on the machine's load) and the failure message.
 
@@ -501,7 +501,7 @@ def main(argv: list[str]) -> int:
         "--jobs",
         type=int,
         default=default_jobs(),
-        help="notebooks run at once, each in its own kernel (default $NOTEBOOK_JOBS, else the CPUs, at most 4)",
+        help="notebooks run at once, each in its own kernel (default $NOTEBOOK_JOBS, else the CPUs plus one, at most 4)",
     )
     parser.add_argument("--report", metavar="FILE", help="write each notebook's result as JSON to FILE")
     parser.add_argument("notebooks", nargs="*", help="notebooks to run (default: notebooks/**/*.ipynb)")
@@ -551,7 +551,10 @@ def main(argv: list[str]) -> int:
 
 
 def default_jobs() -> int:
-    """$NOTEBOOK_JOBS, else one notebook per CPU, at most 4 (each kernel computes on one core)."""
+    """$NOTEBOOK_JOBS, else one notebook more than the CPUs, at most 4. A kernel keeps about one core
+    busy while its cells run, but not while it starts or its outputs are compared; the extra notebook
+    fills those gaps. With --check on 2 cores the suite took a median 26.5 s with 3 at a time (24 runs)
+    against 28.6 s with 2 (9 runs), on a machine otherwise nearly idle."""
     raw = os.environ.get("NOTEBOOK_JOBS", "").strip()
     if raw:
         try:
@@ -559,7 +562,7 @@ def default_jobs() -> int:
         except ValueError:
             print(f"notebooks: NOTEBOOK_JOBS must be a whole number, got {raw!r}; using 1", file=sys.stderr)
             return 1
-    return max(1, min(os.cpu_count() or 1, 4))
+    return max(1, min((os.cpu_count() or 1) + 1, 4))
 
 
 def children_cpu_seconds() -> float | None:

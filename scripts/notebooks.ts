@@ -5,7 +5,7 @@
  * copy and fails when its outputs or figures differ from the committed ones;
  * `npm run notebooks -- --restore <notebook>` puts a notebook back as committed. Notebook paths
  * may follow; `--timeout SECONDS` sets the limit per notebook, `--jobs N` how many notebooks run at
- * once (default: one per CPU, at most 4), `--report FILE` writes each notebook's result as JSON. The
+ * once (default: one more than the CPUs, at most 4), `--report FILE` writes each notebook's result as JSON. The
  * work is done by scripts/notebooks.py (nbclient) in the project's Python environment, which this
  * sets up first.
  *
