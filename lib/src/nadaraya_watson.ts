@@ -435,25 +435,7 @@ function poolChunk(
   ) {
     return { predictions: poolExp(fn, p, queries, offset, p.valuesWithOnes) };
   }
-  const logits = kernelLogits(queries, p.keys, p.widths, p.kernel, p.centre);
-  try {
-    const empty = p.neverEmpty
-      ? []
-      : findEmpty(fn, logits, queries, offset, p.kernel, p.onEmpty, "key", p.shift);
-    return tf.tidy(() => {
-      const nearest = () => nearestWeights(queries, p.keys, p.widths, p.centre);
-      const { weights } = softmaxWithEmpty(
-        logits,
-        empty,
-        p.onEmpty,
-        Number.isFinite(p.kernel.support),
-        nearest,
-      );
-      return { predictions: tf.matMul(weights, p.values), weights: wantWeights ? weights : undefined };
-    });
-  } finally {
-    logits.dispose();
-  }
+  return poolShifted(fn, p, queries, offset, wantWeights);
 }
 
 /**
@@ -546,7 +528,7 @@ function poolExp(
     const rows = tf.tidy(() => tf.gather(queries, tf.tensor1d(far, "int32")) as tf.Tensor2D);
     const again = (() => {
       try {
-        return poolShifted(fn, p, rows, offset);
+        return poolShifted(fn, p, rows, offset, false).predictions;
       } finally {
         rows.dispose();
       }
@@ -560,8 +542,17 @@ function poolExp(
   }
 }
 
-/** Predictions through softmax of the log-weights (shifted by each row's maximum), with the empty-row policy. */
-function poolShifted(fn: string, p: Prepared, queries: tf.Tensor2D, offset: number): tf.Tensor2D {
+/**
+ * Predictions (and the weights, when asked) through softmax of the log-weights, shifted by each
+ * row's maximum, with the empty-row policy.
+ */
+function poolShifted(
+  fn: string,
+  p: Prepared,
+  queries: tf.Tensor2D,
+  offset: number,
+  wantWeights: boolean,
+): { predictions: tf.Tensor2D; weights?: tf.Tensor2D } {
   const logits = kernelLogits(queries, p.keys, p.widths, p.kernel, p.centre);
   try {
     const empty = p.neverEmpty
@@ -576,7 +567,7 @@ function poolShifted(fn: string, p: Prepared, queries: tf.Tensor2D, offset: numb
         Number.isFinite(p.kernel.support),
         nearest,
       );
-      return tf.matMul(weights, p.values);
+      return { predictions: tf.matMul(weights, p.values) as tf.Tensor2D, weights: wantWeights ? weights : undefined };
     });
   } finally {
     logits.dispose();
