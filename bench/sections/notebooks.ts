@@ -113,7 +113,11 @@ async function runSuite(
   let report: RunnerReport | undefined;
   let res: Awaited<ReturnType<typeof runOnce>>;
   try {
-    res = await runOnce(process.execPath, [...TSX, runner, "--check", ...extra, "--report", reportFile], process.env);
+    res = await runOnce(
+      process.execPath,
+      [...TSX, runner, "--check", ...extra, "--report", reportFile],
+      process.env,
+    );
     if (fs.existsSync(reportFile)) report = JSON.parse(fs.readFileSync(reportFile, "utf8")) as RunnerReport;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
@@ -122,7 +126,9 @@ async function runSuite(
     const failed = (report?.notebooks ?? []).filter((r) => !r.ok).length;
     notes.push(
       `${label}: the runner exited with code ${res.code}${failed ? ` (${failed} notebook(s) failed their check)` : ""}` +
-        (report === undefined ? `; it wrote no report: ${res.stderr.trim().split("\n").slice(-1)[0] ?? ""}` : ""),
+        (report === undefined
+          ? `; it wrote no report: ${res.stderr.trim().split("\n").slice(-1)[0] ?? ""}`
+          : ""),
     );
   }
   return { report, seconds: res.seconds };

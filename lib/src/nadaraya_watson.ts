@@ -567,7 +567,10 @@ function poolShifted(
         Number.isFinite(p.kernel.support),
         nearest,
       );
-      return { predictions: tf.matMul(weights, p.values) as tf.Tensor2D, weights: wantWeights ? weights : undefined };
+      return {
+        predictions: tf.matMul(weights, p.values) as tf.Tensor2D,
+        weights: wantWeights ? weights : undefined,
+      };
     });
   } finally {
     logits.dispose();
